@@ -1,0 +1,1 @@
+"""Attention on time series, reproducibly: the logic the DVC stages in stages/ share."""

@@ -1,0 +1,273 @@
+"""Load params.yaml into typed dataclasses and validate every value before any work.
+
+The dataclasses below are the schema: each field's type and rule say what is
+allowed, and the same text is used in the error message. Unknown keys are
+rejected with the closest known key suggested, so a typo never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+
+import yaml
+
+from attention_ts.data import class_counts, split_counts
+from attention_ts.stage import PipelineError
+
+PARAMS_FILE = Path("params.yaml")
+MODEL_NAMES = ("bilstm_attention",)
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("none", "onecycle", "cosine")
+MIN_SEGMENT_POINTS = 2
+
+T = TypeVar("T")
+
+
+class ParamsError(PipelineError):
+    """A params value or key that the pipeline does not accept."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check on one value and the words that tell the user what is allowed."""
+
+    check: Callable[[Any], bool]
+    allowed: str
+
+
+def _ruled(check: Callable[[Any], bool], allowed: str) -> Any:
+    return field(metadata={"rule": Rule(check, allowed)})
+
+
+def positive(allowed: str = "> 0") -> Any:
+    return _ruled(lambda v: v > 0, allowed)
+
+
+def non_negative() -> Any:
+    return _ruled(lambda v: v >= 0, ">= 0")
+
+
+def fraction(low_open: bool = False, high_open: bool = False) -> Any:
+    low, high = ("(" if low_open else "["), (")" if high_open else "]")
+
+    def check(v: float) -> bool:
+        above = v > 0 if low_open else v >= 0
+        below = v < 1 if high_open else v <= 1
+        return above and below
+
+    return _ruled(check, f"a fraction in {low}0, 1{high}")
+
+
+def one_of(choices: tuple[str, ...]) -> Any:
+    return _ruled(lambda v: v in choices, "one of " + ", ".join(choices))
+
+
+@dataclass(frozen=True)
+class Range:
+    """Values `min, min + step, ...` below `max` (like numpy.arange); min == max fixes the value."""
+
+    min: float
+    max: float
+    step: float = positive()
+
+    def values(self) -> list[float]:
+        count = max(1, math.ceil((self.max - self.min) / self.step - 1e-9))
+        return [round(self.min + k * self.step, 10) for k in range(count)]
+
+    def check(self, key: str) -> None:
+        if self.min > self.max:
+            raise ParamsError(
+                f"{key}: min = {self.min} is greater than max = {self.max}; allowed: min <= max"
+            )
+
+
+@dataclass(frozen=True)
+class GenerateParams:
+    n_series: int = positive()
+    n_points: int = positive()
+    anomaly_fraction: float = fraction()
+    amplitude: Range = positive()
+    frequency: Range = positive()
+    segment_start: Range = fraction(high_open=True)
+    segment_length: Range = fraction(low_open=True)
+    noise: float = non_negative()
+    seed: int = non_negative()
+
+    def check(self, key: str) -> None:
+        shortest = math.floor(self.segment_length.min * self.n_points + 1e-9)
+        if shortest < MIN_SEGMENT_POINTS:
+            raise ParamsError(
+                f"{key}.segment_length.min = {self.segment_length.min} gives flat segments of "
+                f"{shortest} points at {key}.n_points = {self.n_points}; allowed: "
+                f"segment_length.min * n_points >= {MIN_SEGMENT_POINTS}"
+            )
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    train: float = fraction(low_open=True)
+    val: float = fraction(low_open=True)
+    test: float = fraction(low_open=True)
+    seed: int = non_negative()
+
+    def fractions(self) -> tuple[float, float, float]:
+        return (self.train, self.val, self.test)
+
+    def check(self, key: str) -> None:
+        total = sum(self.fractions())
+        if not math.isclose(total, 1.0, abs_tol=1e-9):
+            raise ParamsError(
+                f"{key}: train + val + test = {total:g}; allowed: fractions that sum to 1"
+            )
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    name: str = one_of(MODEL_NAMES)
+    hidden_size: int = positive()
+    downsample: int = positive("an integer >= 1 (1 = no conv front end, the original model)")
+    conv_channels: int = positive()
+    standardize: bool
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    optimizer: str = one_of(OPTIMIZERS)
+    lr: float = positive()
+    weight_decay: float = non_negative()
+    schedule: str = one_of(SCHEDULES)
+    batch_size: int = positive()
+    max_epochs: int = positive()
+    patience: int = positive()
+    seed: int = non_negative()
+    threads: int = positive()
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    threshold: float = fraction(low_open=True, high_open=True)
+
+
+@dataclass(frozen=True)
+class PlotParams:
+    n_per_class: int = positive()
+    seed: int = non_negative()
+
+
+@dataclass(frozen=True)
+class Params:
+    generate: GenerateParams
+    split: SplitParams
+    model: ModelParams
+    train: TrainParams
+    evaluate: EvaluateParams
+    plot: PlotParams
+
+    def check(self, key: str) -> None:
+        if self.model.downsample > self.generate.n_points:
+            raise ParamsError(
+                f"model.downsample = {self.model.downsample} is longer than the series "
+                f"(generate.n_points = {self.generate.n_points}); allowed: <= n_points"
+            )
+        _check_split_sizes(self.generate, self.split)
+
+
+def _check_split_sizes(generate: GenerateParams, split: SplitParams) -> None:
+    """Every split must hold both classes, or training and AUC are meaningless."""
+    for label, count in enumerate(class_counts(generate.n_series, generate.anomaly_fraction)):
+        for name, size in zip(("train", "val", "test"), split_counts(count, split.fractions())):
+            if size == 0:
+                kind = "anomalous" if label else "normal"
+                raise ParamsError(
+                    f"split.{name} = {getattr(split, name)} gets no {kind} series with "
+                    f"generate.n_series = {generate.n_series} and generate.anomaly_fraction = "
+                    f"{generate.anomaly_fraction}; allowed: sizes that put both classes "
+                    "in every split"
+                )
+
+
+def _describe(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _check_type(key: str, value: Any, kind: type) -> Any:
+    """Return `value` as `kind`, or raise: bools are not numbers, floats are not ints."""
+    if kind is bool:
+        ok = isinstance(value, bool)
+        allowed = "true or false"
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        allowed = "an integer"
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = ok and math.isfinite(value)
+        allowed = "a finite number"
+    else:
+        ok = isinstance(value, kind)
+        allowed = f"a {kind.__name__}"
+    if not ok:
+        raise ParamsError(f"{key} = {_describe(value)} is invalid; allowed: {allowed}")
+    return float(value) if kind is float else value
+
+
+def _join(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else name
+
+
+def build(cls: type[T], raw: Any, key: str = "") -> T:
+    """Validate the mapping `raw` against dataclass `cls`; `key` names it in messages."""
+    what = key or "params.yaml"
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{what} = {_describe(raw)} is invalid; allowed: a mapping of keys")
+    names = [f.name for f in dataclasses.fields(cls)]
+    for name in raw:
+        if name not in names:
+            close = difflib.get_close_matches(str(name), names, n=1)
+            hint = f" (did you mean {_join(key, close[0])}?)" if close else ""
+            raise ParamsError(
+                f"{_join(key, str(name))} is not a known parameter{hint}; "
+                f"allowed keys in {what}: {', '.join(names)}"
+            )
+    hints = get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        full_key = _join(key, f.name)
+        if f.name not in raw:
+            raise ParamsError(f"{full_key} is missing; {what} needs: {', '.join(names)}")
+        kind = hints[f.name]
+        rule: Rule | None = f.metadata.get("rule")
+        if dataclasses.is_dataclass(kind):
+            value = build(kind, raw[f.name], full_key)
+            parts = {"min": value.min, "max": value.max} if isinstance(value, Range) else {}
+        else:
+            value = _check_type(full_key, raw[f.name], kind)
+            parts = {"": value}
+        for part, part_value in parts.items():
+            if rule and not rule.check(part_value):
+                shown = f"{full_key}.{part}" if part else full_key
+                raise ParamsError(
+                    f"{shown} = {_describe(part_value)} is invalid; allowed: {rule.allowed}"
+                )
+        values[f.name] = value
+    result = cls(**values)
+    check = getattr(result, "check", None)
+    if check is not None:
+        check(key)
+    return result
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    """Read and validate the params file; raise ParamsError naming the first bad key."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"{path} not found; run from the repository root") from None
+    except yaml.YAMLError as error:
+        raise ParamsError(f"{path} is not valid YAML: {error}".replace("\n", " ")) from None
+    return build(Params, raw)

@@ -1,0 +1,142 @@
+"""Training loop: mini-batch BCE, a per-batch LR schedule, early stopping on validation loss.
+
+Everything random is seeded from params and torch runs a fixed number of
+threads with deterministic algorithms, so the same params give the same
+weights, byte for byte, on the same machine.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from attention_ts.metrics import confusion, precision_recall_f1
+from attention_ts.params import TrainParams
+from attention_ts.stage import PipelineError
+
+VALIDATION_THRESHOLD = 0.5
+EVAL_BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int
+    train_loss: float
+    val_loss: float
+    val_f1: float
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    best_epoch: int
+    best_val_loss: float
+    epochs_run: int
+    history: list[EpochStats]
+
+
+def make_deterministic(seed: int, threads: int) -> None:
+    """Seed torch and pin its threading so two runs do the same arithmetic in the same order."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+
+
+def make_optimizer(model: nn.Module, params: TrainParams) -> torch.optim.Optimizer:
+    if params.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    if params.optimizer == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+    return torch.optim.SGD(
+        model.parameters(), lr=params.lr, momentum=0.9, weight_decay=params.weight_decay
+    )
+
+
+def make_schedule(
+    optimizer: torch.optim.Optimizer, params: TrainParams, total_steps: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """A per-batch schedule over the full `max_epochs` budget (early stopping may cut it)."""
+    if params.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=params.lr, total_steps=total_steps
+        )
+    if params.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: nn.Module, series: torch.Tensor, labels: torch.Tensor
+) -> tuple[float, float]:
+    """Mean BCE loss and F1 (at 0.5) of `model` on a whole split."""
+    model.eval()
+    logits = torch.cat([model(batch)[0] for batch in series.split(EVAL_BATCH_SIZE)])  # (n,)
+    loss = nn.functional.binary_cross_entropy_with_logits(logits, labels).item()
+    counts = confusion(labels.numpy(), torch.sigmoid(logits).numpy() >= VALIDATION_THRESHOLD)
+    return loss, precision_recall_f1(counts)[2]
+
+
+def train(
+    model: nn.Module,
+    train_set: tuple[np.ndarray, np.ndarray],
+    val_set: tuple[np.ndarray, np.ndarray],
+    params: TrainParams,
+    on_epoch: Callable[[EpochStats], None] = lambda stats: None,
+) -> TrainResult:
+    """Fit `model` in place on (series, labels); restore the weights of the best val loss.
+
+    Call `make_deterministic` before building the model so its initial
+    weights are seeded too.
+    """
+    x_train, y_train = (torch.from_numpy(a).float() for a in train_set)  # (n, points), (n,)
+    x_val, y_val = (torch.from_numpy(a).float() for a in val_set)
+    batches_per_epoch = math.ceil(len(x_train) / params.batch_size)
+    optimizer = make_optimizer(model, params)
+    schedule = make_schedule(optimizer, params, params.max_epochs * batches_per_epoch)
+    shuffle = torch.Generator().manual_seed(params.seed)
+
+    history: list[EpochStats] = []
+    best_loss, best_epoch, best_state = math.inf, 0, copy.deepcopy(model.state_dict())
+    for epoch in range(1, params.max_epochs + 1):
+        model.train()
+        total_loss = 0.0
+        order = torch.randperm(len(x_train), generator=shuffle)
+        bar = tqdm(
+            order.split(params.batch_size),
+            desc=f"epoch {epoch}/{params.max_epochs}",
+            unit="batch",
+            leave=False,
+            disable=None,  # only on a terminal
+        )
+        for batch in bar:
+            logits, _ = model(x_train[batch])
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, y_train[batch])
+            if not torch.isfinite(loss):
+                raise PipelineError(
+                    f"training loss became {loss.item()} in epoch {epoch}; "
+                    f"allowed: finite losses - lower train.lr (now {params.lr})"
+                )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total_loss += loss.item() * len(batch)
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+
+        val_loss, val_f1 = evaluate_loss(model, x_val, y_val)
+        stats = EpochStats(epoch, total_loss / len(x_train), val_loss, val_f1)
+        history.append(stats)
+        on_epoch(stats)
+        if val_loss < best_loss:
+            best_loss, best_epoch, best_state = val_loss, epoch, copy.deepcopy(model.state_dict())
+        elif epoch - best_epoch >= params.patience:
+            break
+    model.load_state_dict(best_state)
+    return TrainResult(best_epoch, best_loss, len(history), history)
