@@ -141,6 +141,7 @@ class TrainParams:
     optimizer: str = one_of(OPTIMIZERS)
     lr: float = positive()
     weight_decay: float = non_negative()
+    grad_clip: float = non_negative()
     schedule: str = one_of(SCHEDULES)
     batch_size: int = positive()
     max_epochs: int = positive()

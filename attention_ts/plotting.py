@@ -51,6 +51,8 @@ def draw_series(ax: plt.Axes, view: SeriesView) -> None:
     weights.fill_between(steps, view.attention, step="mid", color="tab:orange", alpha=0.5)
     weights.set_ylabel("attention", color="tab:orange")
     weights.set_ylim(bottom=0)
+    ax.set_zorder(weights.get_zorder() + 1)  # signal in front of the attention fill
+    ax.patch.set_visible(False)
     ax.set_title(view.title, fontsize=9)
 
 

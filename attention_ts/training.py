@@ -125,6 +125,8 @@ def train(
                 )
             optimizer.zero_grad()
             loss.backward()
+            if params.grad_clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), params.grad_clip)
             optimizer.step()
             schedule.step()
             total_loss += loss.item() * len(batch)
