@@ -121,5 +121,7 @@ def save_dataset(directory: Path, name: str, dataset: Dataset) -> None:
 def load_dataset(directory: Path, name: str) -> Dataset:
     """Read back what `save_dataset` wrote."""
     series = np.load(directory / f"{name}.npy", allow_pickle=False)
-    table = np.loadtxt(directory / f"{name}.csv", delimiter=",", skiprows=1, dtype=TABLE_DTYPE, ndmin=1)
+    table = np.loadtxt(
+        directory / f"{name}.csv", delimiter=",", skiprows=1, dtype=TABLE_DTYPE, ndmin=1
+    )
     return Dataset(series, table)

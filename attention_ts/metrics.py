@@ -36,9 +36,25 @@ def _cumulative_counts(labels: np.ndarray, scores: np.ndarray):
     return true_positives, false_positives, sorted_scores[last_of_tie]
 
 
-def roc_curve(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(false positive rate, true positive rate, threshold), starting at (0, 0)."""
+def _corners(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Mask of the points where the path (x, y) turns; the others lie on straight lines."""
+    dx, dy = np.diff(x), np.diff(y)
+    turns = dx[:-1] * dy[1:] != dy[:-1] * dx[1:]  # cross product of neighbouring steps
+    return np.r_[True, turns, True]
+
+
+def roc_curve(
+    labels: np.ndarray, scores: np.ndarray, drop_intermediate: bool = False
+) -> tuple[np.ndarray, ...]:
+    """(false positive rate, true positive rate, threshold), starting at (0, 0).
+
+    `drop_intermediate` keeps only the corners, which draw the same curve
+    with the same area in far fewer points.
+    """
     tps, fps, thresholds = _cumulative_counts(labels, scores)
+    if drop_intermediate and tps.size > 2:
+        keep = _corners(fps, tps)
+        tps, fps, thresholds = tps[keep], fps[keep], thresholds[keep]
     tpr = np.r_[0, tps] / max(tps[-1], 1)
     fpr = np.r_[0, fps] / max(fps[-1], 1)
     return fpr, tpr, np.r_[np.inf, thresholds]
@@ -49,11 +65,20 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(np.trapezoid(tpr, fpr))
 
 
-def precision_recall_curve(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(precision, recall, threshold) by falling threshold, starting at recall 0."""
+def precision_recall_curve(
+    labels: np.ndarray, scores: np.ndarray, drop_intermediate: bool = False
+) -> tuple[np.ndarray, ...]:
+    """(precision, recall, threshold) by falling threshold, starting at recall 0.
+
+    `drop_intermediate` keeps only the corners of the drawn polyline (for
+    plots; average precision always uses every point).
+    """
     tps, fps, thresholds = _cumulative_counts(labels, scores)
     precision = tps / (tps + fps)
     recall = tps / max(tps[-1], 1)
+    if drop_intermediate and tps.size > 2:
+        keep = _corners(recall, precision)
+        precision, recall, thresholds = precision[keep], recall[keep], thresholds[keep]
     return np.r_[1.0, precision], np.r_[0.0, recall], np.r_[np.inf, thresholds]
 
 

@@ -133,7 +133,14 @@ def load_model(path: Path) -> tuple[nn.Module, ModelParams]:
         model.load_state_dict(checkpoint["state_dict"])
     except FileNotFoundError:
         raise PipelineError(f"model file {path} not found; run `dvc repro train` first") from None
-    except (ParamsError, KeyError, TypeError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+    except (
+        ParamsError,
+        KeyError,
+        TypeError,
+        RuntimeError,
+        EOFError,
+        pickle.UnpicklingError,
+    ) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise PipelineError(
             f"model file {path} is not a usable model ({reason}); "

@@ -40,8 +40,10 @@ def main() -> None:
     threshold = params.evaluate.threshold
 
     metrics = classification_metrics(labels, probabilities, threshold)
-    fpr, tpr, roc_thresholds = roc_curve(labels, probabilities)
-    precision, recall, pr_thresholds = precision_recall_curve(labels, probabilities)
+    fpr, tpr, roc_thresholds = roc_curve(labels, probabilities, drop_intermediate=True)
+    precision, recall, pr_thresholds = precision_recall_curve(
+        labels, probabilities, drop_intermediate=True
+    )
     # each curve starts at threshold +inf (nothing anomalous); JSON has no inf, 1 means the same
     roc = {"fpr": fpr, "tpr": tpr, "threshold": np.minimum(roc_thresholds, 1.0)}
     pr = {"recall": recall, "precision": precision, "threshold": np.minimum(pr_thresholds, 1.0)}

@@ -1,0 +1,38 @@
+"""Shared fixtures: the committed params, and tiny variants of them for fast tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from attention_ts.params import Params, build
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def default_raw_params() -> dict:
+    """params.yaml as committed, as a plain dict (a fresh copy each call)."""
+    return yaml.safe_load((REPO / "params.yaml").read_text())
+
+
+def tiny_raw_params() -> dict:
+    """Defaults shrunk so the whole pipeline runs in seconds."""
+    raw = copy.deepcopy(default_raw_params())
+    raw["generate"].update(n_series=240, n_points=100)
+    raw["model"].update(hidden_size=8, downsample=5, conv_channels=8)
+    raw["train"].update(max_epochs=3, batch_size=32, threads=1)
+    raw["plot"].update(n_per_class=2)
+    return raw
+
+
+@pytest.fixture
+def raw_params() -> dict:
+    return default_raw_params()
+
+
+@pytest.fixture
+def tiny_params() -> Params:
+    return build(Params, tiny_raw_params())

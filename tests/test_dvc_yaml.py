@@ -1,0 +1,70 @@
+"""dvc.yaml lists, for each stage, exactly the Python files it runs and imports.
+
+If a stage imported a module that it does not list, editing that module would
+not rerun the stage and the committed results would silently go stale; if it
+listed one it does not import, edits there would rerun it for nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, default_raw_params
+
+PACKAGE = "attention_ts"
+DVC_YAML = yaml.safe_load((REPO / "dvc.yaml").read_text())
+STAGES = DVC_YAML["stages"]
+
+
+def _local_imports(path: Path) -> set[str]:
+    """Files of our package that `path` imports directly."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE):
+            if node.module == PACKAGE:
+                found |= {f"{PACKAGE}/{alias.name}.py" for alias in node.names}
+            else:
+                found.add(node.module.replace(".", "/") + ".py")
+        elif isinstance(node, ast.Import):
+            found |= {
+                a.name.replace(".", "/") + ".py" for a in node.names if a.name.startswith(PACKAGE)
+            }
+    return found
+
+
+def _files_run_by(stage: dict) -> set[str]:
+    module = stage["cmd"].removeprefix("python -m ")
+    todo = [module.replace(".", "/") + ".py"]
+    seen = {f"{PACKAGE}/__init__.py"}
+    while todo:
+        path = todo.pop()
+        if path not in seen:
+            seen.add(path)
+            todo.extend(_local_imports(REPO / path))
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_lists_exactly_the_code_it_runs(name):
+    stage = STAGES[name]
+    listed = {dep for dep in stage["deps"] if dep.endswith(".py")}
+    assert listed == _files_run_by(stage)
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_params_are_fully_qualified_existing_keys(name):
+    raw = default_raw_params()
+    for key in STAGES[name].get("params", []):
+        section, _, leaf = key.partition(".")
+        assert leaf, f"{name} lists the whole section {key}; list the keys it reads"
+        assert leaf in raw[section], f"{name} lists {key}, which params.yaml does not have"
+
+
+def test_every_param_is_read_by_some_stage():
+    listed = {key for stage in STAGES.values() for key in stage.get("params", [])}
+    every = {f"{section}.{key}" for section, keys in default_raw_params().items() for key in keys}
+    assert every == listed

@@ -1,0 +1,111 @@
+"""Model shapes, attention normalization, the original-architecture switch, and checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from attention_ts.models import (
+    MODELS,
+    attention_on_time_axis,
+    build_model,
+    count_parameters,
+    load_model,
+    predict,
+    save_model,
+)
+from attention_ts.params import MODEL_NAMES, ModelParams
+from attention_ts.stage import PipelineError
+
+ORIGINAL = ModelParams(
+    name="bilstm_attention", hidden_size=32, downsample=1, conv_channels=32, standardize=False
+)
+
+
+def _original_parameter_count(hidden: int = 32) -> int:
+    """BiLSTM(1 -> hidden) + Linear(2h, 2h) + Linear(2h, 1) + Linear(2h, 1), as in the post."""
+    lstm_one_direction = 4 * hidden * (1 + hidden) + 2 * 4 * hidden
+    attention = (2 * hidden) * (2 * hidden) + 2 * hidden + 2 * hidden + 1
+    head = 2 * hidden + 1
+    return 2 * lstm_one_direction + attention + head
+
+
+def test_registry_matches_the_names_params_accept():
+    assert tuple(MODELS) == MODEL_NAMES
+
+
+@pytest.mark.parametrize("downsample", [1, 5, 20])
+def test_output_shapes_and_attention_sums_to_one(downsample):
+    torch.manual_seed(0)
+    model = build_model(dataclasses.replace(ORIGINAL, downsample=downsample, standardize=True))
+    logits, weights = model(torch.randn(4, 100))
+    assert logits.shape == (4,)
+    assert weights.shape == (4, 100 // downsample)
+    torch.testing.assert_close(weights.sum(dim=1), torch.ones(4))
+    assert torch.all(weights >= 0)
+
+
+def test_downsample_one_is_the_original_architecture():
+    model = build_model(ORIGINAL)
+    assert model.front is None
+    assert not any(isinstance(m, nn.Conv1d) for m in model.modules())
+    assert (model.lstm.input_size, model.lstm.hidden_size, model.lstm.bidirectional) == (
+        1,
+        32,
+        True,
+    )
+    assert (model.attention.project.in_features, model.attention.project.out_features) == (64, 64)
+    assert model.attention.score.out_features == 1 and model.head.in_features == 64
+    assert count_parameters(model) == _original_parameter_count() == 13250
+
+
+def test_front_end_shortens_the_sequence_and_adds_convolutions():
+    model = build_model(dataclasses.replace(ORIGINAL, downsample=20))
+    assert sum(isinstance(m, nn.Conv1d) for m in model.modules()) == 2
+    assert model.lstm.input_size == 32
+    assert count_parameters(model) > _original_parameter_count()
+
+
+def test_standardization_makes_the_model_scale_invariant():
+    torch.manual_seed(0)
+    model = build_model(dataclasses.replace(ORIGINAL, downsample=5, standardize=True)).eval()
+    x = torch.randn(3, 50)
+    torch.testing.assert_close(model(x)[0], model(7.0 * x + 3.0)[0], atol=1e-4, rtol=1e-4)
+
+
+def test_attention_on_time_axis_spreads_each_step_over_its_window():
+    weights = np.array([[0.5, 0.25, 0.25]])
+    spread = attention_on_time_axis(weights, n_points=7, downsample=2)
+    np.testing.assert_allclose(spread, [[0.25, 0.25, 0.125, 0.125, 0.125, 0.125, 0.0]])
+    assert attention_on_time_axis(weights, 3, 1).tolist() == weights.tolist()
+
+
+def test_save_and_load_give_the_same_predictions(tmp_path):
+    torch.manual_seed(0)
+    config = dataclasses.replace(ORIGINAL, downsample=5, standardize=True, hidden_size=8)
+    model = build_model(config)
+    save_model(tmp_path / "model.pt", model, config)
+    loaded, loaded_config = load_model(tmp_path / "model.pt")
+    series = np.random.default_rng(0).normal(size=(6, 40)).astype(np.float32)
+    assert loaded_config == config
+    np.testing.assert_array_equal(predict(model, series)[0], predict(loaded, series)[0])
+
+
+def test_corrupted_or_incompatible_model_files_give_a_clear_error(tmp_path):
+    config = dataclasses.replace(ORIGINAL, hidden_size=8)
+    path = tmp_path / "model.pt"
+    save_model(path, build_model(config), config)
+    path.write_bytes(path.read_bytes()[:200])  # truncated
+    with pytest.raises(PipelineError, match="is not a usable model"):
+        load_model(path)
+    bad_config = {"config": {**dataclasses.asdict(config), "hidden_size": 16}}
+    bad_config["state_dict"] = build_model(config).state_dict()
+    torch.save(bad_config, path)
+    with pytest.raises(PipelineError, match="is not a usable model"):
+        load_model(path)
+    with pytest.raises(PipelineError, match="not found"):
+        load_model(tmp_path / "missing.pt")

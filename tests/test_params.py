@@ -1,0 +1,164 @@
+"""Params validation: each kind of bad value is refused, naming key, value and what is allowed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from attention_ts.params import Params, ParamsError, build, load_params
+from tests.conftest import REPO, default_raw_params
+
+
+def _set(raw: dict, key: str, value) -> dict:
+    section = raw
+    *path, last = key.split(".")
+    for part in path:
+        section = section[part]
+    section[last] = value
+    return raw
+
+
+def _error(key: str, value) -> str:
+    with pytest.raises(ParamsError) as caught:
+        build(Params, _set(default_raw_params(), key, value))
+    return str(caught.value)
+
+
+def test_committed_params_are_valid():
+    params = load_params(REPO / "params.yaml")
+    assert params.split.fractions() == (0.7, 0.1, 0.2)
+    assert params.model.name == "bilstm_attention"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("generate.n_series", 0, "> 0"),
+        ("generate.n_points", -5, "> 0"),
+        ("train.batch_size", 0, "> 0"),
+        ("generate.n_series", 10.5, "an integer"),
+        ("generate.n_series", True, "an integer"),
+        ("generate.anomaly_fraction", 1.5, "[0, 1]"),
+        ("generate.anomaly_fraction", -0.1, "[0, 1]"),
+        ("generate.noise", -1.0, ">= 0"),
+        ("generate.segment_length.max", 1.2, "(0, 1]"),
+        ("generate.segment_start.max", 1.0, "[0, 1)"),
+        ("generate.amplitude.step", 0, "> 0"),
+        ("train.lr", "fast", "a finite number"),
+        ("train.lr", float("nan"), "a finite number"),
+        ("model.standardize", "yes", "true or false"),
+        ("model.name", "gpt", "one of bilstm_attention"),
+        ("train.optimizer", "adagrad", "one of adam, adamw, sgd"),
+        ("train.schedule", "linear", "one of none, onecycle, cosine"),
+        ("evaluate.threshold", 1.0, "(0, 1)"),
+    ],
+)
+def test_bad_value_names_key_value_and_allowed(key, value, allowed):
+    message = _error(key, value)
+    assert key in message
+    assert str(value) in message or repr(value) in message
+    assert allowed in message
+    assert "\n" not in message
+
+
+def test_range_in_wrong_order():
+    raw = _set(default_raw_params(), "generate.frequency.min", 5.0)
+    with pytest.raises(
+        ParamsError, match=r"generate\.frequency: min = 5.0 is greater than max = 4.0"
+    ):
+        build(Params, raw)
+
+
+def test_split_fractions_must_sum_to_one():
+    message = _error("split.test", 0.3)
+    assert "sum to 1" in message and "1.1" in message
+
+
+def test_segment_longer_than_series_is_refused():
+    assert "generate.segment_length.max = 1.5" in _error("generate.segment_length.max", 1.5)
+
+
+def test_segment_too_short_for_the_series():
+    raw = _set(default_raw_params(), "generate.n_points", 10)
+    with pytest.raises(
+        ParamsError, match=r"segment_length.min = 0.1 gives flat segments of 1 points"
+    ):
+        build(Params, raw)
+
+
+def test_downsample_longer_than_series():
+    raw = _set(default_raw_params(), "model.downsample", 600)
+    with pytest.raises(ParamsError, match=r"model.downsample = 600 .*generate.n_points = 500"):
+        build(Params, raw)
+
+
+def test_split_that_leaves_a_class_out():
+    raw = _set(default_raw_params(), "generate.n_series", 8)
+    with pytest.raises(ParamsError, match=r"split.val = 0.1 gets no normal series"):
+        build(Params, raw)
+
+
+def test_single_class_data_is_refused():
+    message = _error("generate.anomaly_fraction", 0.0)
+    assert "gets no anomalous series" in message
+
+
+def test_misspelled_key_gets_a_suggestion():
+    raw = default_raw_params()
+    raw["train"]["lrr"] = 0.01
+    with pytest.raises(
+        ParamsError, match=r"train.lrr is not a known parameter \(did you mean train.lr\?\)"
+    ):
+        build(Params, raw)
+
+
+def test_unknown_section_and_missing_key():
+    raw = default_raw_params()
+    raw["trian"] = {}
+    with pytest.raises(
+        ParamsError, match=r"trian is not a known parameter \(did you mean train\?\)"
+    ):
+        build(Params, raw)
+    raw = default_raw_params()
+    del raw["train"]["patience"]
+    with pytest.raises(ParamsError, match=r"train.patience is missing"):
+        build(Params, raw)
+
+
+def test_range_values_follow_arange():
+    params = build(Params, default_raw_params())
+    amplitudes = params.generate.amplitude.values()
+    assert len(amplitudes) == 900 and amplitudes[0] == 1.0 and amplitudes[-1] == 9.99
+    assert len(params.generate.segment_start.values()) == 90
+
+
+def _run_stage(stage: str, cwd, params: dict) -> subprocess.CompletedProcess:
+    (cwd / "params.yaml").write_text(yaml.safe_dump(params))
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{stage}"],
+        cwd=cwd,
+        env={"PYTHONPATH": str(REPO), "PATH": ""},
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("stage", ["check_params", "generate", "train"])
+def test_stage_with_bad_params_exits_with_one_line_and_writes_nothing(tmp_path, stage):
+    bad = _set(default_raw_params(), "split.val", 0.5)
+    result = _run_stage(stage, tmp_path, bad)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: split: train + val + test = 1.4; allowed: fractions that sum to 1"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_invalid_yaml_is_one_line(tmp_path):
+    (tmp_path / "params.yaml").write_text("generate: [unclosed\n")
+    with pytest.raises(ParamsError, match="is not valid YAML") as caught:
+        load_params(tmp_path / "params.yaml")
+    assert "\n" not in str(caught.value)

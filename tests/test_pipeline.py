@@ -1,0 +1,201 @@
+"""End to end: the real `dvc repro` on tiny params in a temporary git repository.
+
+Checks what the stages write, that a second repro does nothing, that each kind
+of param change reruns exactly the stages it should, that a forced rerun
+reproduces every output byte for byte, and that a bad key stops the pipeline.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.conftest import REPO, tiny_raw_params
+
+ALL_STAGES = {"check_params", "generate", "split", "train", "evaluate", "plot_attention"}
+PROJECT_FILES = ["dvc.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore"]
+PROJECT_DIRS = ["stages", "attention_ts"]
+
+pytestmark = pytest.mark.e2e
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(
+        GIT_AUTHOR_NAME="pipeline test",
+        GIT_AUTHOR_EMAIL="test@example.invalid",
+        GIT_COMMITTER_NAME="pipeline test",
+        GIT_COMMITTER_EMAIL="test@example.invalid",
+        DVC_NO_ANALYTICS="1",
+    )
+    return env
+
+
+class Project:
+    """A throwaway copy of the project, with helpers to run git and dvc in it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        for name in PROJECT_FILES:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / name, root / name)
+        for name in PROJECT_DIRS:
+            shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        self.write_params(tiny_raw_params())
+        self.run("git", "init", "-q")
+        self.run("git", "add", "-A")
+        self.run("git", "commit", "-qm", "tiny project")
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            args, cwd=self.root, env=_env(), capture_output=True, text=True, timeout=600
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(sys.executable, "-m", "dvc", *args, check=check)
+
+    def repro(self) -> set[str]:
+        """Run `dvc repro`; return the names of the stages that actually ran."""
+        output = self.dvc("repro").stdout
+        return set(re.findall(r"Running stage '([\w-]+)'", output))
+
+    def params(self) -> dict:
+        return yaml.safe_load((self.root / "params.yaml").read_text())
+
+    def write_params(self, raw: dict) -> None:
+        (self.root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+    def set_param(self, section: str, key: str, value) -> None:
+        raw = self.params()
+        raw[section][key] = value
+        self.write_params(raw)
+
+    def json(self, path: str) -> dict:
+        return json.loads((self.root / path).read_text())
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    project = Project(tmp_path_factory.mktemp("project"))
+    assert project.repro() == ALL_STAGES
+    return project
+
+
+def test_outputs_hold_what_they_should(project):
+    tiny = tiny_raw_params()
+    n_test = round(tiny["generate"]["n_series"] * tiny["split"]["test"])
+    metrics = project.json("metrics/evaluate.json")
+    with open(project.root / "plots/evaluate/predictions.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == metrics["n_series"] == n_test
+    labels = np.array([int(r["label"]) for r in rows])
+    predicted = np.array([int(r["prediction"]) for r in rows])
+    probability = np.array([float(r["probability"]) for r in rows])
+    assert np.array_equal(predicted, probability >= metrics["threshold"])
+    assert metrics["accuracy"] == pytest.approx(np.mean(labels == predicted))
+    counts = metrics["confusion"]
+    assert counts["tp"] == int(np.sum((labels == 1) & (predicted == 1)))
+    assert sum(counts.values()) == n_test
+    for key in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc"):
+        assert 0.0 <= metrics[key] <= 1.0
+
+    roc = project.json("plots/evaluate/roc.json")["roc"]
+    assert (roc[0]["fpr"], roc[0]["tpr"]) == (0.0, 0.0) and (roc[-1]["fpr"], roc[-1]["tpr"]) == (
+        1.0,
+        1.0,
+    )
+    area = np.trapezoid([p["tpr"] for p in roc], [p["fpr"] for p in roc])
+    assert area == pytest.approx(metrics["roc_auc"])
+
+    summary = project.json("metrics/train.json")
+    losses = (project.root / "plots/training/plots/metrics/val/loss.tsv").read_text().splitlines()
+    assert losses[0].split("\t") == ["step", "loss"]
+    assert len(losses) - 1 == summary["epochs_run"] <= tiny["train"]["max_epochs"]
+    assert 1 <= summary["best_epoch"] <= summary["epochs_run"]
+
+    pictures = sorted(p.name for p in (project.root / "plots/attention").iterdir())
+    assert pictures == [
+        "anomalous_1.png",
+        "anomalous_2.png",
+        "grid.png",
+        "normal_1.png",
+        "normal_2.png",
+    ]
+    for name in pictures:
+        assert (project.root / "plots/attention" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    test_ids = {int(r["id"]) for r in rows}
+    with open(project.root / "data/split/train.csv") as f:
+        train_ids = {int(r["id"]) for r in csv.DictReader(f)}
+    assert not test_ids & train_ids
+
+
+def test_second_repro_runs_nothing(project):
+    assert project.repro() == set()
+    assert "up to date" in project.dvc("status").stdout
+
+
+def test_forced_rerun_reproduces_every_output(project):
+    lock_before = (project.root / "dvc.lock").read_text()
+    project.dvc("repro", "--force")
+    assert (project.root / "dvc.lock").read_text() == lock_before
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "expected"),
+    [
+        ("plot", "seed", 7, {"check_params", "plot_attention"}),
+        ("evaluate", "threshold", 0.4, {"check_params", "evaluate", "plot_attention"}),
+        ("train", "lr", 0.01, {"check_params", "train", "evaluate", "plot_attention"}),
+        ("model", "hidden_size", 6, {"check_params", "train", "evaluate", "plot_attention"}),
+        ("split", "seed", 1, ALL_STAGES - {"generate"}),
+        ("generate", "seed", 3, ALL_STAGES),
+    ],
+)
+def test_a_param_change_reruns_only_what_depends_on_it(project, section, key, value, expected):
+    original = project.params()
+    project.set_param(section, key, value)
+    try:
+        assert project.repro() == expected
+    finally:
+        project.write_params(original)
+    project.repro()  # back to the committed state (from the run cache) for the next case
+
+
+def test_unknown_key_fails_the_pipeline_with_one_clear_line(project):
+    original = project.params()
+    raw = project.params()
+    raw["train"]["lrr"] = 0.1
+    project.write_params(raw)
+    lock_before = (project.root / "dvc.lock").read_text()
+    try:
+        result = project.dvc("repro", check=False)
+    finally:
+        project.write_params(original)
+    assert result.returncode != 0
+    assert "error: train.lrr is not a known parameter (did you mean train.lr?)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (project.root / "dvc.lock").read_text() == lock_before
+
+
+def test_dvc_exp_run_with_a_set_param(project):
+    project.run("git", "add", "-A")
+    project.run("git", "commit", "-qm", "pipeline outputs")
+    project.dvc("exp", "run", "-S", "plot.seed=5", "-n", "other-seed")
+    shown = json.loads(project.dvc("exp", "show", "--json").stdout)
+    assert "other-seed" in json.dumps(shown)
+    assert project.dvc("exp", "run", "-S", "train.lrr=0.1", check=False).returncode != 0
