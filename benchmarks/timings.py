@@ -1,6 +1,6 @@
 """Measure the README's timing targets and write the medians to benchmarks/results.json.
 
-    python benchmarks/timings.py            # about 5 minutes on 2 cores
+    python -m benchmarks.timings            # about 6 minutes on 2 cores
 
 What it times (wall clock, median of several runs; these machines are noisy):
 - generate: the vectorized generator at the committed params, in process;
