@@ -95,6 +95,22 @@ def precision_recall_f1(counts: dict[str, int]) -> tuple[float, float, float]:
     return precision, recall, _safe_ratio(2 * precision * recall, precision + recall)
 
 
+def best_f1_threshold(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """The threshold that maximizes F1 of `scores >= threshold`, and that F1.
+
+    Every threshold between a distinct score and the next lower one makes the
+    same predictions; the midpoint of the best such interval is returned, so a
+    score a hair below the best one on new data is not flipped. Ties between
+    intervals go to the highest threshold.
+    """
+    tps, fps, thresholds = _cumulative_counts(labels, scores)
+    positives = max(int(tps[-1]), 1)
+    f1 = 2 * tps / (tps + fps + positives)  # 2tp / (2tp + fp + fn)
+    best = int(np.argmax(f1))
+    below = thresholds[best + 1] if best + 1 < thresholds.size else 0.0
+    return float((thresholds[best] + below) / 2), float(f1[best])
+
+
 def classification_metrics(
     labels: np.ndarray, probabilities: np.ndarray, threshold: float
 ) -> dict[str, float | int | dict]:

@@ -1,8 +1,10 @@
 """Stage evaluate: test-split metrics from probabilities -> metrics/evaluate.json, plots/evaluate/.
 
-Writes the metrics at `evaluate.threshold`, the ROC and precision-recall
-curves, and one row per test series (id, label, probability, prediction),
-which is also the data of the confusion-matrix plot.
+Writes the metrics at `evaluate.threshold`; next to them, the threshold that
+maximizes F1 on the validation split and the test metrics at it (tuned on
+val, never on test); the ROC and precision-recall curves; and one row per
+test series (id, label, probability, prediction), which is also the data of
+the confusion-matrix plot.
 """
 
 import csv
@@ -13,7 +15,12 @@ import torch
 
 from attention_ts.data import load_dataset
 from attention_ts.io import atomic_output, write_json
-from attention_ts.metrics import classification_metrics, precision_recall_curve, roc_curve
+from attention_ts.metrics import (
+    best_f1_threshold,
+    classification_metrics,
+    precision_recall_curve,
+    roc_curve,
+)
 from attention_ts.models import load_model, predict
 from attention_ts.params import load_params
 from attention_ts.stage import run
@@ -33,13 +40,20 @@ def _points(columns: dict[str, np.ndarray]) -> list[dict[str, float]]:
 def main() -> None:
     params = load_params()
     torch.set_num_threads(params.train.threads)
-    test = load_dataset(SPLIT_DIR, "test")
+    val, test = (load_dataset(SPLIT_DIR, name) for name in ("val", "test"))
     model, _ = load_model(MODEL)
     labels = test.table["label"]
     probabilities, _ = predict(model, test.series)
     threshold = params.evaluate.threshold
 
     metrics = classification_metrics(labels, probabilities, threshold)
+    tuned_threshold, val_f1 = best_f1_threshold(val.table["label"], predict(model, val.series)[0])
+    at_tuned = classification_metrics(labels, probabilities, tuned_threshold)
+    metrics["tuned"] = {
+        "threshold": tuned_threshold,
+        "val_f1": val_f1,
+        **{key: at_tuned[key] for key in ("accuracy", "precision", "recall", "f1", "confusion")},
+    }
     fpr, tpr, roc_thresholds = roc_curve(labels, probabilities, drop_intermediate=True)
     precision, recall, pr_thresholds = precision_recall_curve(
         labels, probabilities, drop_intermediate=True

@@ -8,6 +8,7 @@ from sklearn import metrics as sk
 
 from attention_ts.metrics import (
     average_precision,
+    best_f1_threshold,
     classification_metrics,
     precision_recall_curve,
     roc_auc,
@@ -86,3 +87,26 @@ def test_auc_uses_scores_not_thresholded_labels():
 def test_undefined_ratios_are_zero_not_nan():
     got = classification_metrics(np.array([0, 0, 1]), np.array([0.1, 0.2, 0.3]), threshold=0.9)
     assert got["precision"] == 0.0 and got["recall"] == 0.0 and got["f1"] == 0.0
+
+
+def test_best_f1_threshold_on_a_hand_made_case():
+    labels = np.array([0, 0, 1, 0, 1, 1])
+    scores = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7])
+    # predicting >= 0.3 gives tp 3, fp 1: F1 6/7, better than >= 0.6 (tp 2: F1 4/5)
+    threshold, f1 = best_f1_threshold(labels, scores)
+    assert f1 == pytest.approx(6 / 7)
+    assert threshold == pytest.approx((0.3 + 0.2) / 2)
+    assert classification_metrics(labels, scores, threshold)["f1"] == pytest.approx(6 / 7)
+
+
+def test_best_f1_threshold_agrees_with_a_brute_force_search(case):
+    labels, scores = case
+    threshold, f1 = best_f1_threshold(labels, scores)
+    brute = max(sk.f1_score(labels, scores >= t) for t in np.unique(scores))
+    assert f1 == pytest.approx(brute)
+    assert sk.f1_score(labels, scores >= threshold) == pytest.approx(brute)
+
+
+def test_perfect_separation_puts_the_threshold_in_the_gap():
+    threshold, f1 = best_f1_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.7, 0.9]))
+    assert (threshold, f1) == (pytest.approx(0.5), 1.0)

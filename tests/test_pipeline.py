@@ -112,6 +112,9 @@ def test_outputs_hold_what_they_should(project):
     assert sum(counts.values()) == n_test
     for key in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc"):
         assert 0.0 <= metrics[key] <= 1.0
+    tuned = metrics["tuned"]
+    assert 0.0 < tuned["threshold"] < 1.0 and 0.0 <= tuned["val_f1"] <= 1.0
+    assert sum(tuned["confusion"].values()) == n_test
 
     roc = project.json("plots/evaluate/roc.json")["roc"]
     assert (roc[0]["fpr"], roc[0]["tpr"]) == (0.0, 0.0) and (roc[-1]["fpr"], roc[-1]["tpr"]) == (
