@@ -1,18 +1,27 @@
-"""The classifier: BiLSTM + additive attention, with an optional strided Conv1d front end.
+"""The classifiers: BiLSTM + additive attention, and the models it is compared with.
 
-With `downsample = 1` and `standardize = false` this is exactly the original
-model: BiLSTM(1 -> 32 per direction) -> additive attention (Linear 64->64,
-tanh, Linear 64->1, softmax over time) -> context vector -> Linear -> logit.
-With `downsample = s > 1` a small convolutional front end (a local kernel-5
-conv, then a stride-s conv) shortens the 500-step recurrence s times, which is
-what makes training take seconds instead of minutes.
+Every model maps a batch of series (batch, points) to (logits (batch,),
+weights), where weights are per-step attention (batch, steps) summing to 1,
+or None for models without attention. All share the same training and
+evaluation code.
+
+`bilstm_attention` with `downsample = 1` and `standardize = false` is exactly
+the original model: BiLSTM(1 -> 32 per direction) -> additive attention
+(Linear 64->64, tanh, Linear 64->1, softmax over time) -> context vector ->
+Linear -> logit. With `downsample = s > 1` a small convolutional front end
+(a local kernel-5 conv, then a stride-s conv) shortens the 500-step
+recurrence s times, which is what makes training take seconds, not minutes.
+The sequence models (rnn, lstm, bilstm, transformer) share that front end.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import pickle
+from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -24,6 +33,45 @@ from attention_ts.stage import PipelineError
 
 STANDARDIZE_EPS = 1e-6
 LOCAL_KERNEL = 5  # first front-end conv: sees a point and its 2 neighbours on each side
+CNN_KERNEL = 7
+CNN_BLOCKS = 3
+TRANSFORMER_LAYERS = 2
+TRANSFORMER_HEADS = 4
+
+
+def standardize(series: torch.Tensor) -> torch.Tensor:
+    """Per-series zero mean, unit variance: (batch, points) -> (batch, points)."""
+    mean = series.mean(dim=1, keepdim=True)
+    std = series.std(dim=1, keepdim=True)
+    return (series - mean) / (std + STANDARDIZE_EPS)
+
+
+class FrontEnd(nn.Module):
+    """Optional standardization, then the optional strided conv: series -> feature sequence."""
+
+    def __init__(self, config: ModelParams) -> None:
+        super().__init__()
+        self.standardize = config.standardize
+        self.features = 1
+        self.conv: nn.Module | None = None
+        if config.downsample > 1:
+            channels, stride = config.conv_channels, config.downsample
+            self.conv = nn.Sequential(
+                nn.Conv1d(1, channels, LOCAL_KERNEL, padding=LOCAL_KERNEL // 2),
+                nn.ReLU(),
+                nn.Conv1d(channels, channels, stride, stride=stride),
+                nn.ReLU(),
+            )
+            self.features = channels
+
+    def forward(self, series: torch.Tensor) -> torch.Tensor:
+        # series: (batch, points)
+        if self.standardize:
+            series = standardize(series)
+        features = series.unsqueeze(1)  # (batch, 1, points)
+        if self.conv is not None:
+            features = self.conv(features)  # (batch, channels, points // downsample)
+        return features.transpose(1, 2)  # (batch, steps, features)
 
 
 class AdditiveAttention(nn.Module):
@@ -43,46 +91,146 @@ class AdditiveAttention(nn.Module):
 
 
 class BiLSTMAttention(nn.Module):
-    """Series in, (logit, attention weights over steps) out."""
+    """The default: front end -> BiLSTM -> additive attention -> linear head."""
 
-    def __init__(self, config: ModelParams) -> None:
+    def __init__(self, config: ModelParams, n_points: int) -> None:
         super().__init__()
-        self.standardize = config.standardize
-        self.downsample = config.downsample
-        lstm_input = 1
-        self.front: nn.Module | None = None
-        if config.downsample > 1:
-            channels, stride = config.conv_channels, config.downsample
-            self.front = nn.Sequential(
-                nn.Conv1d(1, channels, LOCAL_KERNEL, padding=LOCAL_KERNEL // 2),
-                nn.ReLU(),
-                nn.Conv1d(channels, channels, stride, stride=stride),
-                nn.ReLU(),
-            )
-            lstm_input = config.conv_channels
-        self.lstm = nn.LSTM(lstm_input, config.hidden_size, batch_first=True, bidirectional=True)
-        self.attention = AdditiveAttention(2 * config.hidden_size)
-        self.head = nn.Linear(2 * config.hidden_size, 1)
+        self.front = FrontEnd(config)
+        hidden = config.hidden_size
+        self.lstm = nn.LSTM(self.front.features, hidden, batch_first=True, bidirectional=True)
+        self.attention = AdditiveAttention(2 * hidden)
+        self.head = nn.Linear(2 * hidden, 1)
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        # series: (batch, points)
-        if self.standardize:
-            mean = series.mean(dim=1, keepdim=True)
-            std = series.std(dim=1, keepdim=True)
-            series = (series - mean) / (std + STANDARDIZE_EPS)
-        features = series.unsqueeze(1)  # (batch, 1, points)
-        if self.front is not None:
-            features = self.front(features)  # (batch, channels, points // downsample)
-        states, _ = self.lstm(features.transpose(1, 2))  # (batch, steps, 2 * hidden)
+        states, _ = self.lstm(self.front(series))  # (batch, steps, 2 * hidden)
         context, weights = self.attention(states)  # (batch, 2 * hidden), (batch, steps)
         return self.head(context).squeeze(-1), weights  # (batch,), (batch, steps)
 
 
-MODELS = {"bilstm_attention": BiLSTMAttention}  # keys: params.MODEL_NAMES (a test checks)
+class BiLSTMMeanPool(nn.Module):
+    """The ablation: the same BiLSTM, averaged over time instead of attended."""
+
+    def __init__(self, config: ModelParams, n_points: int) -> None:
+        super().__init__()
+        self.front = FrontEnd(config)
+        hidden = config.hidden_size
+        self.lstm = nn.LSTM(self.front.features, hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * hidden, 1)
+
+    def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
+        states, _ = self.lstm(self.front(series))  # (batch, steps, 2 * hidden)
+        return self.head(states.mean(dim=1)).squeeze(-1), None
 
 
-def build_model(config: ModelParams) -> nn.Module:
-    return MODELS[config.name](config)
+class LastState(nn.Module):
+    """A unidirectional recurrent net (RNN or LSTM) classifying from its last hidden state."""
+
+    def __init__(self, config: ModelParams, n_points: int, cell: type[nn.RNNBase]) -> None:
+        super().__init__()
+        self.front = FrontEnd(config)
+        self.recurrent = cell(self.front.features, config.hidden_size, batch_first=True)
+        self.head = nn.Linear(config.hidden_size, 1)
+
+    def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
+        states, _ = self.recurrent(self.front(series))  # (batch, steps, hidden)
+        return self.head(states[:, -1]).squeeze(-1), None
+
+
+class FeedForward(nn.Module):
+    """The post's strawman: an MLP on the raw points, blind to where a pattern sits."""
+
+    def __init__(self, config: ModelParams, n_points: int) -> None:
+        super().__init__()
+        self.standardize = config.standardize
+        width = 4 * config.hidden_size
+        self.layers = nn.Sequential(
+            nn.Linear(n_points, width),
+            nn.ReLU(),
+            nn.Linear(width, width),
+            nn.ReLU(),
+            nn.Linear(width, 1),
+        )
+
+    def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
+        series = standardize(series) if self.standardize else series  # (batch, points)
+        return self.layers(series).squeeze(-1), None
+
+
+class ConvNet(nn.Module):
+    """1D CNN: (conv, batch norm, ReLU, max pool) blocks, global max pool, dense head."""
+
+    def __init__(self, config: ModelParams, n_points: int) -> None:
+        super().__init__()
+        self.standardize = config.standardize
+        channels = config.conv_channels
+        blocks: list[nn.Module] = []
+        for block in range(CNN_BLOCKS):
+            blocks += [
+                nn.Conv1d(1 if block == 0 else channels, channels, CNN_KERNEL, padding="same"),
+                nn.BatchNorm1d(channels),
+                nn.ReLU(),
+                nn.MaxPool1d(2),
+            ]
+        self.blocks = nn.Sequential(*blocks)
+        self.head = nn.Linear(channels, 1)
+
+    def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
+        series = standardize(series) if self.standardize else series  # (batch, points)
+        features = self.blocks(series.unsqueeze(1))  # (batch, channels, points / 8)
+        return self.head(features.amax(dim=2)).squeeze(-1), None
+
+
+def sinusoidal_positions(steps: int, dim: int) -> torch.Tensor:
+    """The fixed positional encoding of "Attention is all you need": (steps, dim)."""
+    position = torch.arange(steps, dtype=torch.float32)[:, None]
+    rates = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(steps, dim)
+    table[:, 0::2] = torch.sin(position * rates)
+    table[:, 1::2] = torch.cos(position * rates[: dim // 2])
+    return table
+
+
+class Transformer(nn.Module):
+    """Front end -> linear embedding + positions -> self-attention encoder -> mean pool -> head."""
+
+    def __init__(self, config: ModelParams, n_points: int) -> None:
+        super().__init__()
+        self.front = FrontEnd(config)
+        dim = 2 * config.hidden_size
+        self.embed = nn.Linear(self.front.features, dim)
+        steps = n_points // config.downsample
+        self.register_buffer("positions", sinusoidal_positions(steps, dim), persistent=False)
+        layer = nn.TransformerEncoderLayer(
+            dim, TRANSFORMER_HEADS, dim_feedforward=2 * dim, dropout=0.0, batch_first=True
+        )
+        self.encoder = nn.TransformerEncoder(layer, TRANSFORMER_LAYERS, enable_nested_tensor=False)
+        self.head = nn.Linear(dim, 1)
+
+    def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
+        tokens = self.embed(self.front(series)) + self.positions  # (batch, steps, dim)
+        return self.head(self.encoder(tokens).mean(dim=1)).squeeze(-1), None
+
+
+MODELS = {  # keys: params.MODEL_NAMES (a test checks)
+    "mlp": FeedForward,
+    "cnn": ConvNet,
+    "rnn": partial(LastState, cell=nn.RNN),
+    "lstm": partial(LastState, cell=nn.LSTM),
+    "bilstm": BiLSTMMeanPool,
+    "bilstm_attention": BiLSTMAttention,
+    "transformer": Transformer,
+}
+
+
+class Checkpoint(NamedTuple):
+    model: nn.Module
+    config: ModelParams
+    n_points: int  # series length the model was trained on
+
+
+def build_model(config: ModelParams, n_points: int) -> nn.Module:
+    """A fresh model named by `config.name` for series of `n_points` points."""
+    return MODELS[config.name](config, n_points)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -106,30 +254,36 @@ def attention_on_time_axis(weights: np.ndarray, n_points: int, downsample: int) 
 @torch.no_grad()
 def predict(
     model: nn.Module, series: np.ndarray, batch_size: int = 500
-) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities (n,) and attention weights (n, steps) for `series` (n, points)."""
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Probabilities (n,) and attention weights (n, steps), or None, for `series` (n, points)."""
     model.eval()
     probabilities, weights = [], []
     for batch in torch.from_numpy(series).split(batch_size):
         logits, attention = model(batch)
         probabilities.append(torch.sigmoid(logits))
         weights.append(attention)
-    return torch.cat(probabilities).numpy(), torch.cat(weights).numpy()
+    attention = None if weights[0] is None else torch.cat(weights).numpy()
+    return torch.cat(probabilities).numpy(), attention
 
 
-def save_model(path: Path, model: nn.Module, config: ModelParams) -> None:
-    """Save weights plus the config that rebuilds the model: tensors and plain values only."""
-    checkpoint = {"config": dataclasses.asdict(config), "state_dict": model.state_dict()}
+def save_model(path: Path, model: nn.Module, config: ModelParams, n_points: int) -> None:
+    """Save weights plus what rebuilds the model: tensors and plain values only."""
+    checkpoint = {
+        "config": dataclasses.asdict(config),
+        "n_points": n_points,
+        "state_dict": model.state_dict(),
+    }
     with atomic_output(path) as tmp:
         torch.save(checkpoint, tmp)
 
 
-def load_model(path: Path) -> tuple[nn.Module, ModelParams]:
+def load_model(path: Path) -> Checkpoint:
     """Load a model saved by `save_model` without unpickling arbitrary objects."""
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         config = build(ModelParams, checkpoint["config"], "model")
-        model = build_model(config)
+        n_points = int(checkpoint["n_points"])
+        model = build_model(config, n_points)
         model.load_state_dict(checkpoint["state_dict"])
     except FileNotFoundError:
         raise PipelineError(f"model file {path} not found; run `dvc repro train` first") from None
@@ -147,4 +301,4 @@ def load_model(path: Path) -> tuple[nn.Module, ModelParams]:
             "allowed: a file written by the train stage of this version"
         ) from None
     model.eval()
-    return model, config
+    return Checkpoint(model, config, n_points)

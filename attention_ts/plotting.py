@@ -24,7 +24,7 @@ class SeriesView:
 
     series_id: int
     values: np.ndarray  # (points,)
-    attention: np.ndarray  # (points,) on the original time axis, sums to 1
+    attention: np.ndarray | None  # (points,) on the original time axis, sums to 1; None: none
     label: int
     probability: float
     prediction: int
@@ -47,12 +47,13 @@ def draw_series(ax: plt.Axes, view: SeriesView) -> None:
     ax.set_ylabel("signal", color="tab:blue")
     if view.segment is not None:
         ax.axvspan(*view.segment, color="tab:red", alpha=0.15, label="true flat segment")
-    weights = ax.twinx()
-    weights.fill_between(steps, view.attention, step="mid", color="tab:orange", alpha=0.5)
-    weights.set_ylabel("attention", color="tab:orange")
-    weights.set_ylim(bottom=0)
-    ax.set_zorder(weights.get_zorder() + 1)  # signal in front of the attention fill
-    ax.patch.set_visible(False)
+    if view.attention is not None:
+        weights = ax.twinx()
+        weights.fill_between(steps, view.attention, step="mid", color="tab:orange", alpha=0.5)
+        weights.set_ylabel("attention", color="tab:orange")
+        weights.set_ylim(bottom=0)
+        ax.set_zorder(weights.get_zorder() + 1)  # signal in front of the attention fill
+        ax.patch.set_visible(False)
     ax.set_title(view.title, fontsize=9)
 
 

@@ -41,7 +41,7 @@ def main() -> None:
     params = load_params()
     torch.set_num_threads(params.train.threads)
     val, test = (load_dataset(SPLIT_DIR, name) for name in ("val", "test"))
-    model, _ = load_model(MODEL)
+    model = load_model(MODEL).model
     labels = test.table["label"]
     probabilities, _ = predict(model, test.series)
     threshold = params.evaluate.threshold

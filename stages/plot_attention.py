@@ -1,5 +1,7 @@
 """Stage plot_attention: signal + attention for a seeded choice of test series -> plots/attention/.
 
+(For a model without attention weights the plots show the signal and the prediction only.)
+
 Draws `plot.n_per_class` normal and as many anomalous test series, one PNG
 each (normal_1.png, anomalous_1.png, ...; fixed names so `dvc plots diff`
 pairs them across revisions) and grid.png with all of them.
@@ -26,7 +28,7 @@ def main() -> None:
     params = load_params()
     torch.set_num_threads(params.train.threads)
     test = load_dataset(SPLIT_DIR, "test")
-    model, config = load_model(MODEL)
+    checkpoint = load_model(MODEL)
     rng = np.random.default_rng(params.plot.seed)
 
     rows = []
@@ -34,14 +36,18 @@ def main() -> None:
         members = np.flatnonzero(test.table["label"] == label)
         count = min(params.plot.n_per_class, len(members))
         chosen = np.sort(rng.choice(members, size=count, replace=False))
-        probabilities, weights = predict(model, test.series[chosen])
-        attention = attention_on_time_axis(weights, test.series.shape[1], config.downsample)
+        probabilities, weights = predict(checkpoint.model, test.series[chosen])
+        attention = (  # None for models without attention: the plots then show the signal only
+            None
+            if weights is None
+            else attention_on_time_axis(weights, checkpoint.n_points, checkpoint.config.downsample)
+        )
         rows.append(
             [
                 SeriesView(
                     series_id=int(row["id"]),
                     values=test.series[index],
-                    attention=attention[k],
+                    attention=None if attention is None else attention[k],
                     label=label,
                     probability=float(probabilities[k]),
                     prediction=int(probabilities[k] >= params.evaluate.threshold),

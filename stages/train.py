@@ -25,7 +25,8 @@ def main() -> None:
     params = load_params()
     train_set, val_set = (load_dataset(SPLIT_DIR, name) for name in ("train", "val"))
     make_deterministic(params.train.seed, params.train.threads)
-    model = build_model(params.model)
+    n_points = train_set.series.shape[1]
+    model = build_model(params.model, n_points)
     print(f"{params.model.name}: {count_parameters(model)} parameters")
 
     with Live(str(CURVES_DIR), dvcyaml=False, save_dvc_exp=False, report=None) as live:
@@ -49,7 +50,7 @@ def main() -> None:
         )
 
     best = result.history[result.best_epoch - 1]
-    save_model(MODEL, model, params.model)
+    save_model(MODEL, model, params.model, n_points)
     write_json(
         SUMMARY,
         {

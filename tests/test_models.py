@@ -1,4 +1,4 @@
-"""Model shapes, attention normalization, the original-architecture switch, and checkpoints."""
+"""Model shapes, attention normalization, the original-architecture switch, the zoo, checkpoints."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def test_registry_matches_the_names_params_accept():
 @pytest.mark.parametrize("downsample", [1, 5, 20])
 def test_output_shapes_and_attention_sums_to_one(downsample):
     torch.manual_seed(0)
-    model = build_model(dataclasses.replace(ORIGINAL, downsample=downsample, standardize=True))
+    config = dataclasses.replace(ORIGINAL, downsample=downsample, standardize=True)
+    model = build_model(config, n_points=100)
     logits, weights = model(torch.randn(4, 100))
     assert logits.shape == (4,)
     assert weights.shape == (4, 100 // downsample)
@@ -50,8 +51,8 @@ def test_output_shapes_and_attention_sums_to_one(downsample):
 
 
 def test_downsample_one_is_the_original_architecture():
-    model = build_model(ORIGINAL)
-    assert model.front is None
+    model = build_model(ORIGINAL, n_points=500)
+    assert model.front.conv is None and not model.front.standardize
     assert not any(isinstance(m, nn.Conv1d) for m in model.modules())
     assert (model.lstm.input_size, model.lstm.hidden_size, model.lstm.bidirectional) == (
         1,
@@ -64,7 +65,7 @@ def test_downsample_one_is_the_original_architecture():
 
 
 def test_front_end_shortens_the_sequence_and_adds_convolutions():
-    model = build_model(dataclasses.replace(ORIGINAL, downsample=20))
+    model = build_model(dataclasses.replace(ORIGINAL, downsample=20), n_points=500)
     assert sum(isinstance(m, nn.Conv1d) for m in model.modules()) == 2
     assert model.lstm.input_size == 32
     assert count_parameters(model) > _original_parameter_count()
@@ -72,9 +73,11 @@ def test_front_end_shortens_the_sequence_and_adds_convolutions():
 
 def test_standardization_makes_the_model_scale_invariant():
     torch.manual_seed(0)
-    model = build_model(dataclasses.replace(ORIGINAL, downsample=5, standardize=True)).eval()
-    x = torch.randn(3, 50)
-    torch.testing.assert_close(model(x)[0], model(7.0 * x + 3.0)[0], atol=1e-4, rtol=1e-4)
+    for name in MODEL_NAMES:
+        config = dataclasses.replace(ORIGINAL, name=name, downsample=5, standardize=True)
+        model = build_model(config, n_points=50).eval()
+        x = torch.randn(3, 50)
+        torch.testing.assert_close(model(x)[0], model(7.0 * x + 3.0)[0], atol=1e-4, rtol=1e-4)
 
 
 def test_attention_on_time_axis_spreads_each_step_over_its_window():
@@ -87,25 +90,58 @@ def test_attention_on_time_axis_spreads_each_step_over_its_window():
 def test_save_and_load_give_the_same_predictions(tmp_path):
     torch.manual_seed(0)
     config = dataclasses.replace(ORIGINAL, downsample=5, standardize=True, hidden_size=8)
-    model = build_model(config)
-    save_model(tmp_path / "model.pt", model, config)
-    loaded, loaded_config = load_model(tmp_path / "model.pt")
+    model = build_model(config, n_points=40)
+    save_model(tmp_path / "model.pt", model, config, n_points=40)
+    loaded = load_model(tmp_path / "model.pt")
     series = np.random.default_rng(0).normal(size=(6, 40)).astype(np.float32)
-    assert loaded_config == config
-    np.testing.assert_array_equal(predict(model, series)[0], predict(loaded, series)[0])
+    assert (loaded.config, loaded.n_points) == (config, 40)
+    np.testing.assert_array_equal(predict(model, series)[0], predict(loaded.model, series)[0])
 
 
 def test_corrupted_or_incompatible_model_files_give_a_clear_error(tmp_path):
     config = dataclasses.replace(ORIGINAL, hidden_size=8)
     path = tmp_path / "model.pt"
-    save_model(path, build_model(config), config)
+    save_model(path, build_model(config, 500), config, 500)
     path.write_bytes(path.read_bytes()[:200])  # truncated
     with pytest.raises(PipelineError, match="is not a usable model"):
         load_model(path)
-    bad_config = {"config": {**dataclasses.asdict(config), "hidden_size": 16}}
-    bad_config["state_dict"] = build_model(config).state_dict()
+    bad_config = {"config": {**dataclasses.asdict(config), "hidden_size": 16}, "n_points": 500}
+    bad_config["state_dict"] = build_model(config, 500).state_dict()
     torch.save(bad_config, path)
     with pytest.raises(PipelineError, match="is not a usable model"):
         load_model(path)
     with pytest.raises(PipelineError, match="not found"):
         load_model(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_model_gives_one_logit_per_series(name):
+    torch.manual_seed(0)
+    config = dataclasses.replace(ORIGINAL, name=name, hidden_size=8, downsample=5, conv_channels=8)
+    model = build_model(config, n_points=60)
+    logits, weights = model(torch.randn(3, 60))
+    assert logits.shape == (3,)
+    assert (weights is None) == (name != "bilstm_attention")
+    assert count_parameters(model) > 0
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_model_lowers_the_loss_in_a_few_steps(name):
+    torch.manual_seed(0)
+    config = dataclasses.replace(ORIGINAL, name=name, hidden_size=8, downsample=5, conv_channels=8)
+    model = build_model(config, n_points=60)
+    x = torch.randn(32, 60)
+    y = (torch.arange(32) % 2).float()
+    x[y == 1, 20:40] = x[y == 1, 20:21]  # a flat segment in the positives
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+
+    def loss() -> torch.Tensor:
+        return nn.functional.binary_cross_entropy_with_logits(model(x)[0], y)
+
+    before = loss().item()
+    for _ in range(15):
+        optimizer.zero_grad()
+        step_loss = loss()
+        step_loss.backward()
+        optimizer.step()
+    assert loss().item() < before

@@ -18,7 +18,7 @@ def _fit(params, **train_overrides):
     train_set, val_set = (data.subset(parts[name]) for name in ("train", "val"))
     config = dataclasses.replace(params.train, **train_overrides)
     make_deterministic(config.seed, config.threads)
-    model = build_model(params.model)
+    model = build_model(params.model, train_set.series.shape[1])
     result = train(
         model,
         (train_set.series, train_set.table["label"]),
