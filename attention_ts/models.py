@@ -211,6 +211,37 @@ class Transformer(nn.Module):
         return self.head(self.encoder(tokens).mean(dim=1)).squeeze(-1), None
 
 
+def longest_flat_run(series: torch.Tensor, tolerance: float) -> torch.Tensor:
+    """Longest run of first differences within `tolerance` x the series' std: (batch,) counts."""
+    scale = series.std(dim=1, keepdim=True) + STANDARDIZE_EPS  # (batch, 1)
+    flat = series.diff(dim=1).abs() <= tolerance * scale  # (batch, points - 1)
+    steps = torch.arange(flat.shape[1], device=series.device).expand_as(flat)
+    # index of the last non-flat difference so far; the run length is the distance to it
+    last_break = torch.where(flat, -1, steps).cummax(dim=1).values  # (batch, points - 1)
+    return (steps - last_break).amax(dim=1).float()  # (batch,)
+
+
+class FlatRunRule(nn.Module):
+    """The one-line baseline: logistic regression on the longest run of flat first differences.
+
+    A frozen segment has exactly zero first differences, so without noise its
+    longest flat run alone separates the classes; the slope and offset (the
+    threshold) are fitted on train by the same loop as every other model.
+    """
+
+    tolerance = 1e-6
+
+    def __init__(self, config: ModelParams, n_points: int) -> None:
+        super().__init__()
+        self.n_points = n_points
+        self.slope = nn.Parameter(torch.tensor(1.0))
+        self.offset = nn.Parameter(torch.tensor(0.0))
+
+    def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
+        run = longest_flat_run(series, self.tolerance) / self.n_points  # (batch,) in [0, 1]
+        return self.slope * 10.0 * (run - self.offset), None
+
+
 MODELS = {  # keys: params.MODEL_NAMES (a test checks)
     "mlp": FeedForward,
     "cnn": ConvNet,
@@ -219,6 +250,7 @@ MODELS = {  # keys: params.MODEL_NAMES (a test checks)
     "bilstm": BiLSTMMeanPool,
     "bilstm_attention": BiLSTMAttention,
     "transformer": Transformer,
+    "flat_run_rule": FlatRunRule,
 }
 
 

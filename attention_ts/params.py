@@ -21,7 +21,16 @@ from attention_ts.data import class_counts, split_counts
 from attention_ts.stage import PipelineError
 
 PARAMS_FILE = Path("params.yaml")
-MODEL_NAMES = ("mlp", "cnn", "rnn", "lstm", "bilstm", "bilstm_attention", "transformer")
+MODEL_NAMES = (
+    "mlp",
+    "cnn",
+    "rnn",
+    "lstm",
+    "bilstm",
+    "bilstm_attention",
+    "transformer",
+    "flat_run_rule",
+)
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("none", "onecycle", "cosine")
 MIN_SEGMENT_POINTS = 2

@@ -11,10 +11,12 @@ from torch import nn
 
 from attention_ts.models import (
     MODELS,
+    FlatRunRule,
     attention_on_time_axis,
     build_model,
     count_parameters,
     load_model,
+    longest_flat_run,
     predict,
     save_model,
 )
@@ -122,7 +124,6 @@ def test_every_model_gives_one_logit_per_series(name):
     logits, weights = model(torch.randn(3, 60))
     assert logits.shape == (3,)
     assert (weights is None) == (name != "bilstm_attention")
-    assert count_parameters(model) > 0
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -145,3 +146,20 @@ def test_every_model_lowers_the_loss_in_a_few_steps(name):
         step_loss.backward()
         optimizer.step()
     assert loss().item() < before
+
+
+def test_longest_flat_run_counts_equal_neighbours():
+    series = torch.tensor([[0.0, 1.0, 1.0, 1.0, 2.0, 3.0], [5.0, 4.0, 3.0, 3.0, 2.0, 1.0]])
+    # differences [1, 0, 0, 1, 1] -> longest run of zeros 2; [-1, -1, 0, -1, -1] -> 1
+    assert longest_flat_run(series, tolerance=1e-6).tolist() == [2.0, 1.0]
+
+
+def test_flat_run_rule_separates_noise_free_data():
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 2 * np.pi, 100)
+    x = np.sin(rng.uniform(1, 4, (40, 1)) * t).astype(np.float32)
+    x[::2, 30:60] = x[::2, 30:31]
+    model = build_model(dataclasses.replace(ORIGINAL, name="flat_run_rule"), n_points=100)
+    runs = longest_flat_run(torch.from_numpy(x), FlatRunRule.tolerance)
+    assert runs[::2].min() >= 29 and runs[1::2].max() <= 3
+    assert count_parameters(model) == 2

@@ -50,7 +50,11 @@ def test_committed_params_are_valid():
         ("train.lr", "fast", "a finite number"),
         ("train.lr", float("nan"), "a finite number"),
         ("model.standardize", "yes", "true or false"),
-        ("model.name", "gpt", "one of mlp, cnn, rnn, lstm, bilstm, bilstm_attention, transformer"),
+        (
+            "model.name",
+            "gpt",
+            "one of mlp, cnn, rnn, lstm, bilstm, bilstm_attention, transformer, flat_run_rule",
+        ),
         ("train.optimizer", "adagrad", "one of adam, adamw, sgd"),
         ("train.schedule", "linear", "one of none, onecycle, cosine"),
         ("evaluate.threshold", 1.0, "(0, 1)"),
