@@ -201,4 +201,6 @@ def test_dvc_exp_run_with_a_set_param(project):
     project.dvc("exp", "run", "-S", "plot.seed=5", "-n", "other-seed")
     shown = json.loads(project.dvc("exp", "show", "--json").stdout)
     assert "other-seed" in json.dumps(shown)
+    ranking = project.run(sys.executable, "-m", "attention_ts.experiments").stdout
+    assert "other-seed" in ranking and "(baseline)" in ranking
     assert project.dvc("exp", "run", "-S", "train.lrr=0.1", check=False).returncode != 0
