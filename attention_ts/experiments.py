@@ -32,8 +32,12 @@ class Candidate:
     name: str
     rev: str
     is_experiment: bool
-    metrics: dict[str, float]
+    metrics: dict[str, dict]  # per metrics file: {"metrics/train.json": {...}, ...}
     params: dict[str, Any]  # flattened: "train.lr" -> 0.003
+
+    @property
+    def validation(self) -> dict[str, Any]:
+        return self.metrics.get(TRAIN_METRICS, {})
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
@@ -49,8 +53,9 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
 
 def _candidate(record: dict, name: str, is_experiment: bool) -> Candidate | None:
     data = record.get("data") or {}
-    metrics = (data.get("metrics") or {}).get(TRAIN_METRICS, {}).get("data")
-    if record.get("error") or not metrics:
+    files = data.get("metrics") or {}
+    metrics = {path: content.get("data") or {} for path, content in files.items()}
+    if record.get("error") or not metrics.get(TRAIN_METRICS):
         return None  # a failed or still running experiment has nothing to rank
     params = (data.get("params") or {}).get("params.yaml", {}).get("data", {})
     return Candidate(name, record["rev"], is_experiment, metrics, _flatten(params))
@@ -78,9 +83,9 @@ def rank(candidates: list[Candidate], by: str) -> list[Candidate]:
         raise PipelineError(
             f"--by {by} is not a validation metric; allowed: {', '.join(VALIDATION_METRICS)}"
         )
-    usable = [c for c in candidates if isinstance(c.metrics.get(by), (int, float))]
+    usable = [c for c in candidates if isinstance(c.validation.get(by), (int, float))]
     sign = 1 if VALIDATION_METRICS[by] == "min" else -1
-    return sorted(usable, key=lambda c: sign * c.metrics[by])
+    return sorted(usable, key=lambda c: sign * c.validation[by])
 
 
 def differing_params(candidates: list[Candidate]) -> list[str]:
@@ -94,7 +99,7 @@ def format_table(ranked: list[Candidate], by: str) -> str:
     header = ["rank", "name", *columns]
     rows = [
         [str(i), c.name + ("" if c.is_experiment else " (baseline)")]
-        + [str(c.metrics.get(k, c.params.get(k, "-"))) for k in columns]
+        + [str(c.validation.get(k, c.params.get(k, "-"))) for k in columns]
         for i, c in enumerate(ranked, start=1)
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
@@ -102,6 +107,11 @@ def format_table(ranked: list[Candidate], by: str) -> str:
     return f"ranked by {by} ({VALIDATION_METRICS[by]}imum is best, validation split)\n" + "\n".join(
         lines
     )
+
+
+def exp_show(*args: str) -> list[dict]:
+    """`dvc exp show --json` with extra `args`, parsed."""
+    return json.loads(_dvc("exp", "show", "--json", *args))
 
 
 def _dvc(*args: str) -> str:
@@ -116,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--by", default="best_val_loss", help="validation metric to rank by")
     parser.add_argument("--apply", action="store_true", help="dvc exp apply the best experiment")
     args = parser.parse_args(argv)
-    ranked = rank(collect(json.loads(_dvc("exp", "show", "--json"))), args.by)
+    ranked = rank(collect(exp_show()), args.by)
     if not ranked:
         raise PipelineError(
             "no finished experiment has metrics/train.json; run `dvc exp run` first"
