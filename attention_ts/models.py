@@ -90,36 +90,41 @@ class AdditiveAttention(nn.Module):
         return context, weights
 
 
-class BiLSTMAttention(nn.Module):
+class BiLSTMEncoder(nn.Module):
+    """Front end -> BiLSTM; the two BiLSTM models below differ only in how they pool over time."""
+
+    def __init__(self, config: ModelParams) -> None:
+        super().__init__()
+        self.front = FrontEnd(config)
+        hidden = config.hidden_size
+        self.lstm = nn.LSTM(self.front.features, hidden, batch_first=True, bidirectional=True)
+
+    def encode(self, series: torch.Tensor) -> torch.Tensor:
+        return self.lstm(self.front(series))[0]  # (batch, steps, 2 * hidden)
+
+
+class BiLSTMAttention(BiLSTMEncoder):
     """The default: front end -> BiLSTM -> additive attention -> linear head."""
 
     def __init__(self, config: ModelParams, n_points: int) -> None:
-        super().__init__()
-        self.front = FrontEnd(config)
-        hidden = config.hidden_size
-        self.lstm = nn.LSTM(self.front.features, hidden, batch_first=True, bidirectional=True)
-        self.attention = AdditiveAttention(2 * hidden)
-        self.head = nn.Linear(2 * hidden, 1)
+        super().__init__(config)
+        self.attention = AdditiveAttention(2 * config.hidden_size)
+        self.head = nn.Linear(2 * config.hidden_size, 1)
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        states, _ = self.lstm(self.front(series))  # (batch, steps, 2 * hidden)
-        context, weights = self.attention(states)  # (batch, 2 * hidden), (batch, steps)
+        context, weights = self.attention(self.encode(series))  # (batch, 2h), (batch, steps)
         return self.head(context).squeeze(-1), weights  # (batch,), (batch, steps)
 
 
-class BiLSTMMeanPool(nn.Module):
+class BiLSTMMeanPool(BiLSTMEncoder):
     """The ablation: the same BiLSTM, averaged over time instead of attended."""
 
     def __init__(self, config: ModelParams, n_points: int) -> None:
-        super().__init__()
-        self.front = FrontEnd(config)
-        hidden = config.hidden_size
-        self.lstm = nn.LSTM(self.front.features, hidden, batch_first=True, bidirectional=True)
-        self.head = nn.Linear(2 * hidden, 1)
+        super().__init__(config)
+        self.head = nn.Linear(2 * config.hidden_size, 1)
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
-        states, _ = self.lstm(self.front(series))  # (batch, steps, 2 * hidden)
-        return self.head(states.mean(dim=1)).squeeze(-1), None
+        return self.head(self.encode(series).mean(dim=1)).squeeze(-1), None
 
 
 class LastState(nn.Module):

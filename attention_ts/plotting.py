@@ -57,9 +57,9 @@ def draw_series(ax: plt.Axes, view: SeriesView) -> None:
     ax.set_title(view.title, fontsize=9)
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
+def save_figure(fig: plt.Figure, path: Path) -> None:
+    """Write `fig` as PNG atomically and close it; no metadata, so same picture, same bytes."""
     with atomic_output(path) as tmp:
-        # no metadata: the same picture gives the same bytes on every run
         fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
     plt.close(fig)
 
@@ -67,7 +67,7 @@ def _save(fig: plt.Figure, path: Path) -> None:
 def save_series_plot(view: SeriesView, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
     draw_series(ax, view)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def save_grid_plot(rows: list[list[SeriesView]], path: Path) -> None:
@@ -79,4 +79,4 @@ def save_grid_plot(rows: list[list[SeriesView]], path: Path) -> None:
     for row_axes, views in zip(axes, rows):
         for ax, view in zip(row_axes, views):
             draw_series(ax, view)
-    _save(fig, path)
+    save_figure(fig, path)

@@ -18,15 +18,10 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-
-from attention_ts.experiments import Candidate, collect, exp_show  # noqa: E402
-from attention_ts.io import atomic_output  # noqa: E402
-from attention_ts.stage import PipelineError, run  # noqa: E402
+from attention_ts.experiments import Candidate, collect, exp_show
+from attention_ts.io import atomic_output
+from attention_ts.plotting import plt, save_figure
+from attention_ts.stage import PipelineError, run
 
 EVALUATE_METRICS = "metrics/evaluate.json"
 OUTPUT = Path("reports")
@@ -70,9 +65,7 @@ def write_reports(xs: list, names: list, cells: dict, x: str, metric: str, out: 
     ax.set_ylabel(f"test {metric}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    with atomic_output(out / "sweep.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=90, metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, out / "sweep.png")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
