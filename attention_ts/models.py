@@ -39,6 +39,11 @@ TRANSFORMER_LAYERS = 2
 TRANSFORMER_HEADS = 4
 
 
+def output_layer(dim: int, dropout: float) -> nn.Module:
+    """Dropout, then a linear map of `dim` features to one logit: (batch, dim) -> (batch, 1)."""
+    return nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, 1))
+
+
 def standardize(series: torch.Tensor) -> torch.Tensor:
     """Per-series zero mean, unit variance: (batch, points) -> (batch, points)."""
     mean = series.mean(dim=1, keepdim=True)
@@ -109,7 +114,7 @@ class BiLSTMAttention(BiLSTMEncoder):
     def __init__(self, config: ModelParams, n_points: int) -> None:
         super().__init__(config)
         self.attention = AdditiveAttention(2 * config.hidden_size)
-        self.head = nn.Linear(2 * config.hidden_size, 1)
+        self.head = output_layer(2 * config.hidden_size, config.dropout)
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         context, weights = self.attention(self.encode(series))  # (batch, 2h), (batch, steps)
@@ -121,7 +126,7 @@ class BiLSTMMeanPool(BiLSTMEncoder):
 
     def __init__(self, config: ModelParams, n_points: int) -> None:
         super().__init__(config)
-        self.head = nn.Linear(2 * config.hidden_size, 1)
+        self.head = output_layer(2 * config.hidden_size, config.dropout)
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
         return self.head(self.encode(series).mean(dim=1)).squeeze(-1), None
@@ -134,7 +139,7 @@ class LastState(nn.Module):
         super().__init__()
         self.front = FrontEnd(config)
         self.recurrent = cell(self.front.features, config.hidden_size, batch_first=True)
-        self.head = nn.Linear(config.hidden_size, 1)
+        self.head = output_layer(config.hidden_size, config.dropout)
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
         states, _ = self.recurrent(self.front(series))  # (batch, steps, hidden)
@@ -153,12 +158,12 @@ class FeedForward(nn.Module):
             nn.ReLU(),
             nn.Linear(width, width),
             nn.ReLU(),
-            nn.Linear(width, 1),
         )
+        self.head = output_layer(width, config.dropout)
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
         series = standardize(series) if self.standardize else series  # (batch, points)
-        return self.layers(series).squeeze(-1), None
+        return self.head(self.layers(series)).squeeze(-1), None
 
 
 class ConvNet(nn.Module):
@@ -177,7 +182,7 @@ class ConvNet(nn.Module):
                 nn.MaxPool1d(2),
             ]
         self.blocks = nn.Sequential(*blocks)
-        self.head = nn.Linear(channels, 1)
+        self.head = output_layer(channels, config.dropout)
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
         series = standardize(series) if self.standardize else series  # (batch, points)
@@ -209,7 +214,7 @@ class Transformer(nn.Module):
             dim, TRANSFORMER_HEADS, dim_feedforward=2 * dim, dropout=0.0, batch_first=True
         )
         self.encoder = nn.TransformerEncoder(layer, TRANSFORMER_LAYERS, enable_nested_tensor=False)
-        self.head = nn.Linear(dim, 1)
+        self.head = output_layer(dim, config.dropout)
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
         tokens = self.embed(self.front(series)) + self.positions  # (batch, steps, dim)
@@ -226,7 +231,43 @@ def longest_flat_run(series: torch.Tensor, tolerance: float) -> torch.Tensor:
     return (steps - last_break).amax(dim=1).float()  # (batch,)
 
 
-class FlatRunRule(nn.Module):
+class FixedFeatures(nn.Module):
+    """A model whose features are fitted once on train, not by gradient; only the head learns.
+
+    The training loop calls `fit_features` on the training series, computes
+    `features` of train and val once, and fits `head` (a logistic regression
+    on the standardized features) on them. Feature means and stds are buffers,
+    so they are saved with the weights.
+    """
+
+    def __init__(self, n_features: int, dropout: float) -> None:
+        super().__init__()
+        self.register_buffer("feature_mean", torch.zeros(n_features))
+        self.register_buffer("feature_std", torch.ones(n_features))
+        self.head = output_layer(n_features, dropout)
+
+    def fit_raw_features(self, series: np.ndarray, seed: int) -> None:
+        """Fit whatever the raw features need from the training series (n, points)."""
+
+    def raw_features(self, series: torch.Tensor) -> torch.Tensor:
+        """(batch, points) -> (batch, n_features), before standardization."""
+        raise NotImplementedError
+
+    def fit_features(self, series: np.ndarray, seed: int) -> None:
+        self.fit_raw_features(series, seed)
+        raw = torch.cat([self.raw_features(b) for b in torch.from_numpy(series).split(1000)])
+        std = raw.std(dim=0)  # (n_features,); a feature constant on train is left unscaled
+        self.feature_mean.copy_(raw.mean(dim=0))
+        self.feature_std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+
+    def features(self, series: torch.Tensor) -> torch.Tensor:
+        return (self.raw_features(series) - self.feature_mean) / self.feature_std
+
+    def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return self.head(self.features(series)).squeeze(-1), None  # (batch,)
+
+
+class FlatRunRule(FixedFeatures):
     """The one-line baseline: logistic regression on the longest run of flat first differences.
 
     A frozen segment has exactly zero first differences, so without noise its
@@ -237,14 +278,82 @@ class FlatRunRule(nn.Module):
     tolerance = 1e-6
 
     def __init__(self, config: ModelParams, n_points: int) -> None:
-        super().__init__()
-        self.n_points = n_points
-        self.slope = nn.Parameter(torch.tensor(1.0))
-        self.offset = nn.Parameter(torch.tensor(0.0))
+        super().__init__(n_features=1, dropout=0.0)
 
-    def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
-        run = longest_flat_run(series, self.tolerance) / self.n_points  # (batch,) in [0, 1]
-        return self.slope * 10.0 * (run - self.offset), None
+    def raw_features(self, series: torch.Tensor) -> torch.Tensor:
+        return longest_flat_run(series, self.tolerance)[:, None]  # (batch, 1)
+
+
+MINIROCKET_BASE_KERNELS = 84
+MINIROCKET_ARRAYS = (  # what aeon's fitted MiniRocket keeps: its `parameters` tuple, in order
+    "channels_per_combination",
+    "channel_indices",
+    "dilations",
+    "features_per_dilation",
+    "biases",
+)
+
+
+class MiniRocket(FixedFeatures):
+    """aeon's MiniRocket transform, then logistic regression on its standardized features.
+
+    MiniRocket convolves each series with 84 fixed kernels at several
+    dilations and keeps, for each kernel, dilation and bias, the proportion of
+    positive values. The biases are quantiles of convolution outputs of
+    training series, fitted once; aeon (made for time series classification)
+    does the transform, imported only when needed because numba compiles it
+    on first use. The fitted arrays are buffers, so the checkpoint stays
+    tensors only (no pickle).
+    """
+
+    def __init__(self, config: ModelParams, n_points: int) -> None:
+        n_features = config.n_kernels // MINIROCKET_BASE_KERNELS * MINIROCKET_BASE_KERNELS
+        super().__init__(n_features, config.dropout)
+        self.n_kernels = config.n_kernels
+        self.standardize = config.standardize
+        for name in MINIROCKET_ARRAYS:  # shapes known after fitting; see _load_from_state_dict
+            self.register_buffer(name, torch.empty(0))
+        self._transform = None
+
+    def _prepare(self, series: torch.Tensor | np.ndarray) -> np.ndarray:
+        series = torch.as_tensor(series)
+        series = standardize(series) if self.standardize else series
+        return series.numpy().astype(np.float32)[:, None, :]  # (batch, 1 channel, points)
+
+    def fit_raw_features(self, series: np.ndarray, seed: int) -> None:
+        from aeon.transformations.collection.convolution_based import MiniRocket as Transform
+
+        transform = Transform(self.n_kernels, n_jobs=torch.get_num_threads(), random_state=seed)
+        transform.fit(self._prepare(series))
+        for name, array in zip(MINIROCKET_ARRAYS, transform.parameters):
+            setattr(self, name, torch.from_numpy(array.copy()))
+        self._transform = transform
+
+    def _fitted_transform(self):  # noqa: ANN202 - aeon is imported lazily
+        """aeon's transform, rebuilt from the buffers after loading a checkpoint."""
+        if self._transform is None:
+            from aeon.transformations.collection.convolution_based import MiniRocket as Transform
+
+            transform = Transform(self.n_kernels)
+            transform.parameters = tuple(getattr(self, name).numpy() for name in MINIROCKET_ARRAYS)
+            transform.n_kernels_ = self.n_kernels
+            transform.is_fitted = True
+            self._transform = transform
+        self._transform._n_jobs = torch.get_num_threads()
+        return self._transform
+
+    def raw_features(self, series: torch.Tensor) -> torch.Tensor:
+        if self.biases.numel() == 0:
+            raise PipelineError("minirocket has no fitted features; call fit_features first")
+        features = self._fitted_transform()._transform(self._prepare(series))
+        return torch.from_numpy(np.asarray(features, dtype=np.float32))  # (batch, n_features)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        for name in MINIROCKET_ARRAYS:  # take the saved shapes, then load as usual
+            if prefix + name in state_dict:
+                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
+        self._transform = None
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 MODELS = {  # keys: params.MODEL_NAMES (a test checks)
@@ -255,6 +364,7 @@ MODELS = {  # keys: params.MODEL_NAMES (a test checks)
     "bilstm": BiLSTMMeanPool,
     "bilstm_attention": BiLSTMAttention,
     "transformer": Transformer,
+    "minirocket": MiniRocket,
     "flat_run_rule": FlatRunRule,
 }
 

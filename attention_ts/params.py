@@ -29,11 +29,14 @@ MODEL_NAMES = (
     "bilstm",
     "bilstm_attention",
     "transformer",
+    "minirocket",
     "flat_run_rule",
 )
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("none", "onecycle", "cosine")
 MIN_SEGMENT_POINTS = 2
+MINIROCKET_MIN_KERNELS = 84  # MiniRocket's fixed kernel set; features come in multiples of it
+MINIROCKET_MIN_POINTS = 9  # its kernels are 9 points long
 
 T = TypeVar("T")
 
@@ -143,6 +146,8 @@ class ModelParams:
     downsample: int = positive("an integer >= 1 (1 = no conv front end, the original model)")
     conv_channels: int = positive()
     standardize: bool
+    dropout: float = fraction(high_open=True)
+    n_kernels: int = _ruled(lambda v: v >= MINIROCKET_MIN_KERNELS, f">= {MINIROCKET_MIN_KERNELS}")
 
 
 @dataclass(frozen=True)
@@ -178,14 +183,69 @@ class Params:
     train: TrainParams
     evaluate: EvaluateParams
     plot: PlotParams
+    compare: dict  # model name -> its changes to model.* and train.*; see compare_config
 
     def check(self, key: str) -> None:
-        if self.model.downsample > self.generate.n_points:
-            raise ParamsError(
-                f"model.downsample = {self.model.downsample} is longer than the series "
-                f"(generate.n_points = {self.generate.n_points}); allowed: <= n_points"
-            )
+        _check_model_fits(self.model, "model", self.generate.n_points)
         _check_split_sizes(self.generate, self.split)
+        if not self.compare:
+            raise ParamsError(
+                f"compare = {_describe(self.compare)} is invalid; allowed: a mapping of model "
+                f"names ({', '.join(MODEL_NAMES)}) to their changes, at least one"
+            )
+        for name in self.compare:
+            self.compare_config(name)
+
+    def compare_config(self, name: str) -> tuple[ModelParams, TrainParams]:
+        """model.* and train.* of `name` in the comparison: the shared ones, changed by its entry.
+
+        `compare: {cnn: {train: {lr: 0.002}}}` trains the cnn like every other
+        model except for its learning rate; each entry is checked like the
+        sections it changes.
+        """
+        key = f"compare.{name}"
+        if name not in MODEL_NAMES:
+            raise ParamsError(f"{key} is not a known model; allowed: {', '.join(MODEL_NAMES)}")
+        changes = self.compare[name] or {}
+        allowed = {"model": (ModelParams, self.model), "train": (TrainParams, self.train)}
+        if not isinstance(changes, dict) or not set(changes) <= set(allowed):
+            raise ParamsError(
+                f"{key} = {_describe(changes)} is invalid; allowed: {{}} or a mapping with "
+                "model and/or train keys, e.g. {train: {lr: 0.002}}"
+            )
+        configs = []
+        for section, (cls, shared) in allowed.items():
+            change = changes.get(section) or {}
+            if not isinstance(change, dict):
+                raise ParamsError(
+                    f"{key}.{section} = {_describe(change)} is invalid; allowed: a mapping of "
+                    f"{section}.* keys to new values"
+                )
+            if section == "model":
+                if "name" in change:
+                    raise ParamsError(
+                        f"{key}.model.name cannot be set: the entry's key ({name}) names the "
+                        "model; allowed: the other model.* keys"
+                    )
+                change = {**change, "name": name}
+            configs.append(build(cls, {**dataclasses.asdict(shared), **change}, f"{key}.{section}"))
+        model, train = configs
+        _check_model_fits(model, f"{key}.model", self.generate.n_points)
+        return model, train
+
+
+def _check_model_fits(model: ModelParams, key: str, n_points: int) -> None:
+    """Settings that are valid alone but not for series of `n_points` points."""
+    if model.downsample > n_points:
+        raise ParamsError(
+            f"{key}.downsample = {model.downsample} is longer than the series "
+            f"(generate.n_points = {n_points}); allowed: <= n_points"
+        )
+    if model.name == "minirocket" and n_points < MINIROCKET_MIN_POINTS:
+        raise ParamsError(
+            f"{key}.name = minirocket needs series of at least {MINIROCKET_MIN_POINTS} points, "
+            f"not generate.n_points = {n_points}; allowed: another model or longer series"
+        )
 
 
 def _check_split_sizes(generate: GenerateParams, split: SplitParams) -> None:

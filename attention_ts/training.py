@@ -17,8 +17,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from attention_ts.data import Dataset
 from attention_ts.metrics import confusion, precision_recall_f1
-from attention_ts.params import TrainParams
+from attention_ts.models import FixedFeatures, build_model
+from attention_ts.params import ModelParams, TrainParams
 from attention_ts.stage import PipelineError
 
 VALIDATION_THRESHOLD = 0.5
@@ -32,6 +34,12 @@ class EpochStats:
     val_loss: float
     val_f1: float
 
+    def __str__(self) -> str:
+        return (
+            f"epoch {self.epoch}: train loss {self.train_loss:.4f}, "
+            f"val loss {self.val_loss:.4f}, val F1 {self.val_f1:.4f}"
+        )
+
 
 @dataclass(frozen=True)
 class TrainResult:
@@ -39,6 +47,15 @@ class TrainResult:
     best_val_loss: float
     epochs_run: int
     history: list[EpochStats]
+
+    def summary(self) -> dict[str, float]:
+        """The best epoch and its validation scores, as metrics/train.json records them."""
+        return {
+            "best_epoch": self.best_epoch,
+            "epochs_run": self.epochs_run,
+            "best_val_loss": self.best_val_loss,
+            "best_val_f1": self.history[self.best_epoch - 1].val_f1,
+        }
 
 
 def make_deterministic(seed: int, threads: int) -> None:
@@ -71,16 +88,35 @@ def make_schedule(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
+Logits = Callable[[torch.Tensor], torch.Tensor]  # inputs (batch, ...) -> logits (batch,)
+
+
 @torch.no_grad()
 def evaluate_loss(
-    model: nn.Module, series: torch.Tensor, labels: torch.Tensor
+    model: nn.Module, logits_of: Logits, inputs: torch.Tensor, labels: torch.Tensor
 ) -> tuple[float, float]:
     """Mean BCE loss and F1 (at 0.5) of `model` on a whole split."""
     model.eval()
-    logits = torch.cat([model(batch)[0] for batch in series.split(EVAL_BATCH_SIZE)])  # (n,)
+    logits = torch.cat([logits_of(batch) for batch in inputs.split(EVAL_BATCH_SIZE)])  # (n,)
     loss = nn.functional.binary_cross_entropy_with_logits(logits, labels).item()
     counts = confusion(labels.numpy(), torch.sigmoid(logits).numpy() >= VALIDATION_THRESHOLD)
     return loss, precision_recall_f1(counts)[2]
+
+
+def _training_inputs(
+    model: nn.Module, x_train: torch.Tensor, x_val: torch.Tensor, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, Logits]:
+    """What the loop feeds forward and how it gets logits from it.
+
+    Series and the whole model, or for a `FixedFeatures` model, its features
+    (fitted on train, computed once) and its head.
+    """
+    if not isinstance(model, FixedFeatures):
+        return x_train, x_val, lambda series: model(series)[0]
+    with torch.no_grad():
+        model.fit_features(x_train.numpy(), seed)
+        train_features, val_features = model.features(x_train), model.features(x_val)
+    return train_features, val_features, lambda features: model.head(features).squeeze(-1)
 
 
 def train(
@@ -93,10 +129,12 @@ def train(
     """Fit `model` in place on (series, labels); restore the weights of the best val loss.
 
     Call `make_deterministic` before building the model so its initial
-    weights are seeded too.
+    weights are seeded too. A `FixedFeatures` model first fits its features
+    on the training series; its head then trains on features computed once.
     """
     x_train, y_train = (torch.from_numpy(a).float() for a in train_set)  # (n, points), (n,)
     x_val, y_val = (torch.from_numpy(a).float() for a in val_set)
+    x_train, x_val, logits_of = _training_inputs(model, x_train, x_val, params.seed)
     batches_per_epoch = math.ceil(len(x_train) / params.batch_size)
     optimizer = make_optimizer(model, params)
     schedule = make_schedule(optimizer, params, params.max_epochs * batches_per_epoch)
@@ -116,7 +154,7 @@ def train(
             disable=None,  # only on a terminal
         )
         for batch in bar:
-            logits, _ = model(x_train[batch])
+            logits = logits_of(x_train[batch])
             loss = nn.functional.binary_cross_entropy_with_logits(logits, y_train[batch])
             if not torch.isfinite(loss):
                 raise PipelineError(
@@ -132,7 +170,7 @@ def train(
             total_loss += loss.item() * len(batch)
             bar.set_postfix(loss=f"{loss.item():.4f}")
 
-        val_loss, val_f1 = evaluate_loss(model, x_val, y_val)
+        val_loss, val_f1 = evaluate_loss(model, logits_of, x_val, y_val)
         stats = EpochStats(epoch, total_loss / len(x_train), val_loss, val_f1)
         history.append(stats)
         on_epoch(stats)
@@ -142,3 +180,17 @@ def train(
             break
     model.load_state_dict(best_state)
     return TrainResult(best_epoch, best_loss, len(history), history)
+
+
+def fit_model(
+    config: ModelParams,
+    params: TrainParams,
+    train_set: Dataset,
+    val_set: Dataset,
+    on_epoch: Callable[[EpochStats], None] = print,
+) -> tuple[nn.Module, TrainResult]:
+    """Seed everything, build the model `config` names for these series, and train it."""
+    make_deterministic(params.seed, params.threads)
+    model = build_model(config, train_set.series.shape[1])
+    labelled = [(d.series, d.table["label"]) for d in (train_set, val_set)]
+    return model, train(model, *labelled, params, on_epoch=on_epoch)

@@ -14,14 +14,10 @@ import numpy as np
 import torch
 
 from attention_ts.data import load_dataset
+from attention_ts.evaluation import evaluate_model
 from attention_ts.io import atomic_output, write_json
-from attention_ts.metrics import (
-    best_f1_threshold,
-    classification_metrics,
-    precision_recall_curve,
-    roc_curve,
-)
-from attention_ts.models import load_model, predict
+from attention_ts.metrics import precision_recall_curve, roc_curve
+from attention_ts.models import load_model
 from attention_ts.params import load_params
 from attention_ts.stage import run
 
@@ -43,17 +39,8 @@ def main() -> None:
     val, test = (load_dataset(SPLIT_DIR, name) for name in ("val", "test"))
     model = load_model(MODEL).model
     labels = test.table["label"]
-    probabilities, _ = predict(model, test.series)
     threshold = params.evaluate.threshold
-
-    metrics = classification_metrics(labels, probabilities, threshold)
-    tuned_threshold, val_f1 = best_f1_threshold(val.table["label"], predict(model, val.series)[0])
-    at_tuned = classification_metrics(labels, probabilities, tuned_threshold)
-    metrics["tuned"] = {
-        "threshold": tuned_threshold,
-        "val_f1": val_f1,
-        **{key: at_tuned[key] for key in ("accuracy", "precision", "recall", "f1", "confusion")},
-    }
+    metrics, probabilities = evaluate_model(model, val, test, threshold)
     fpr, tpr, roc_thresholds = roc_curve(labels, probabilities, drop_intermediate=True)
     precision, recall, pr_thresholds = precision_recall_curve(
         labels, probabilities, drop_intermediate=True

@@ -13,6 +13,15 @@ from attention_ts.params import Params, build
 REPO = Path(__file__).resolve().parents[1]
 
 
+# the comparison on tiny params: a few models, the fastest of each kind, and entries that change
+TINY_COMPARE = {
+    "mlp": {},
+    "bilstm_attention": {},
+    "minirocket": {"model": {"n_kernels": 84}},
+    "flat_run_rule": {"train": {"lr": 0.05}},
+}
+
+
 def default_raw_params() -> dict:
     """params.yaml as committed, as a plain dict (a fresh copy each call)."""
     return yaml.safe_load((REPO / "params.yaml").read_text())
@@ -25,6 +34,7 @@ def tiny_raw_params() -> dict:
     raw["model"].update(hidden_size=8, downsample=5, conv_channels=8)
     raw["train"].update(max_epochs=3, batch_size=32, threads=1)
     raw["plot"].update(n_per_class=2)
+    raw["compare"] = TINY_COMPARE
     return raw
 
 

@@ -1,4 +1,4 @@
-"""dvc.yaml lists, for each stage, exactly the Python files it runs and imports.
+"""dvc.yaml and compare/dvc.yaml list, for each stage, exactly the Python files it runs and imports.
 
 If a stage imported a module that it does not list, editing that module would
 not rerun the stage and the committed results would silently go stale; if it
@@ -16,8 +16,13 @@ import yaml
 from tests.conftest import REPO, default_raw_params
 
 PACKAGE = "attention_ts"
-DVC_YAML = yaml.safe_load((REPO / "dvc.yaml").read_text())
-STAGES = DVC_YAML["stages"]
+COMPARE_YAML = yaml.safe_load((REPO / "compare/dvc.yaml").read_text())
+STAGES = {
+    **yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"],
+    # the fit stages are one template (foreach ... do:) instantiated per model
+    **{f"compare:{name}": s.get("do", s) for name, s in COMPARE_YAML["stages"].items()},
+}
+PER_MODEL_KEY = "compare.${key}"
 
 
 def _local_imports(path: Path) -> set[str]:
@@ -37,7 +42,7 @@ def _local_imports(path: Path) -> set[str]:
 
 
 def _files_run_by(stage: dict) -> set[str]:
-    module = stage["cmd"].removeprefix("python -m ")
+    module = stage["cmd"].removeprefix("python -m ").split()[0]
     todo = [module.replace(".", "/") + ".py"]
     seen = {f"{PACKAGE}/__init__.py"}
     while todo:
@@ -60,11 +65,23 @@ def test_stage_params_are_fully_qualified_existing_keys(name):
     raw = default_raw_params()
     for key in STAGES[name].get("params", []):
         section, _, leaf = key.partition(".")
+        if section == "compare":  # a mapping of models: read whole, or one model's entry
+            assert key in ("compare", PER_MODEL_KEY)
+            continue
         assert leaf, f"{name} lists the whole section {key}; list the keys it reads"
         assert leaf in raw[section], f"{name} lists {key}, which params.yaml does not have"
 
 
 def test_every_param_is_read_by_some_stage():
     listed = {key for stage in STAGES.values() for key in stage.get("params", [])}
-    every = {f"{section}.{key}" for section, keys in default_raw_params().items() for key in keys}
-    assert every == listed
+    raw = default_raw_params()
+    every = {f"{section}.{key}" for section, keys in raw.items() for key in keys}
+    per_model = {f"compare.{name}" for name in raw["compare"]}
+    assert every - per_model == listed - {"compare", PER_MODEL_KEY}
+
+
+def test_each_model_fit_reads_the_train_stage_settings_except_the_model_name():
+    fit = STAGES["compare:fit"]["params"]
+    train = STAGES["train"]["params"]
+    assert set(fit) == set(train) - {"model.name"} | {PER_MODEL_KEY, "evaluate.threshold"}
+    assert COMPARE_YAML["stages"]["fit"]["foreach"] == "${compare}"

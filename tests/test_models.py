@@ -11,7 +11,9 @@ from torch import nn
 
 from attention_ts.models import (
     MODELS,
+    FixedFeatures,
     FlatRunRule,
+    MiniRocket,
     attention_on_time_axis,
     build_model,
     count_parameters,
@@ -24,8 +26,31 @@ from attention_ts.params import MODEL_NAMES, ModelParams
 from attention_ts.stage import PipelineError
 
 ORIGINAL = ModelParams(
-    name="bilstm_attention", hidden_size=32, downsample=1, conv_channels=32, standardize=False
+    name="bilstm_attention",
+    hidden_size=32,
+    downsample=1,
+    conv_channels=32,
+    standardize=False,
+    dropout=0.0,
+    n_kernels=84,  # minirocket only: its smallest kernel set, for speed
 )
+
+
+def _tiny_config(name: str, **changes) -> ModelParams:
+    return dataclasses.replace(
+        ORIGINAL, name=name, hidden_size=8, downsample=5, conv_channels=8, **changes
+    )
+
+
+def _tiny_model(name: str, n_points: int = 60, **changes) -> nn.Module:
+    """A small model of each kind; a fixed-feature model is fitted on random series first."""
+    torch.manual_seed(0)
+    model = build_model(_tiny_config(name, **changes), n_points)
+    if isinstance(model, FixedFeatures):
+        model.fit_features(
+            np.random.default_rng(0).normal(size=(16, n_points)).astype(np.float32), 0
+        )
+    return model
 
 
 def _original_parameter_count(hidden: int = 32) -> int:
@@ -62,7 +87,7 @@ def test_downsample_one_is_the_original_architecture():
         True,
     )
     assert (model.attention.project.in_features, model.attention.project.out_features) == (64, 64)
-    assert model.attention.score.out_features == 1 and model.head.in_features == 64
+    assert model.attention.score.out_features == 1 and model.head[1].in_features == 64
     assert count_parameters(model) == _original_parameter_count() == 13250
 
 
@@ -74,10 +99,8 @@ def test_front_end_shortens_the_sequence_and_adds_convolutions():
 
 
 def test_standardization_makes_the_model_scale_invariant():
-    torch.manual_seed(0)
     for name in MODEL_NAMES:
-        config = dataclasses.replace(ORIGINAL, name=name, downsample=5, standardize=True)
-        model = build_model(config, n_points=50).eval()
+        model = _tiny_model(name, n_points=50, standardize=True).eval()
         x = torch.randn(3, 50)
         torch.testing.assert_close(model(x)[0], model(7.0 * x + 3.0)[0], atol=1e-4, rtol=1e-4)
 
@@ -118,9 +141,7 @@ def test_corrupted_or_incompatible_model_files_give_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_gives_one_logit_per_series(name):
-    torch.manual_seed(0)
-    config = dataclasses.replace(ORIGINAL, name=name, hidden_size=8, downsample=5, conv_channels=8)
-    model = build_model(config, n_points=60)
+    model = _tiny_model(name)
     logits, weights = model(torch.randn(3, 60))
     assert logits.shape == (3,)
     assert (weights is None) == (name != "bilstm_attention")
@@ -128,9 +149,7 @@ def test_every_model_gives_one_logit_per_series(name):
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_lowers_the_loss_in_a_few_steps(name):
-    torch.manual_seed(0)
-    config = dataclasses.replace(ORIGINAL, name=name, hidden_size=8, downsample=5, conv_channels=8)
-    model = build_model(config, n_points=60)
+    model = _tiny_model(name)
     x = torch.randn(32, 60)
     y = (torch.arange(32) % 2).float()
     x[y == 1, 20:40] = x[y == 1, 20:21]  # a flat segment in the positives
@@ -163,3 +182,41 @@ def test_flat_run_rule_separates_noise_free_data():
     runs = longest_flat_run(torch.from_numpy(x), FlatRunRule.tolerance)
     assert runs[::2].min() >= 29 and runs[1::2].max() <= 3
     assert count_parameters(model) == 2
+
+
+@pytest.mark.parametrize("name", sorted(set(MODEL_NAMES) - {"flat_run_rule"}))
+def test_dropout_is_active_in_training_only(name):
+    model = _tiny_model(name, dropout=0.5)
+    x = torch.randn(8, 60)
+    model.train()
+    assert not torch.equal(model(x)[0], model(x)[0])
+    model.eval()
+    assert torch.equal(model(x)[0], model(x)[0])
+
+
+def test_fixed_features_are_standardized_on_the_training_series():
+    model = _tiny_model("minirocket")
+    train_like = torch.from_numpy(np.random.default_rng(0).normal(size=(16, 60)).astype(np.float32))
+    features = model.features(train_like)  # (16, 84)
+    assert features.shape == (16, 84)
+    varying = model.feature_std != 1  # features constant on train are left unscaled
+    torch.testing.assert_close(features.mean(dim=0), torch.zeros(84), atol=1e-5, rtol=0)
+    torch.testing.assert_close(features.std(dim=0)[varying], torch.ones(int(varying.sum())))
+
+
+def test_minirocket_checkpoint_restores_its_fitted_kernels(tmp_path):
+    model = _tiny_model("minirocket")
+    assert count_parameters(model) == 84 + 1  # only the head learns
+    assert isinstance(model, MiniRocket) and model.biases.shape == (84,)
+    save_model(tmp_path / "model.pt", model, _tiny_config("minirocket"), 60)
+    loaded = load_model(tmp_path / "model.pt").model
+    series = np.random.default_rng(1).normal(size=(5, 60)).astype(np.float32)
+    np.testing.assert_array_equal(predict(model, series)[0], predict(loaded, series)[0])
+    for name in ("dilations", "biases", "feature_mean", "feature_std"):
+        assert torch.equal(getattr(loaded, name), getattr(model, name))
+
+
+def test_unfitted_minirocket_says_so():
+    model = build_model(dataclasses.replace(ORIGINAL, name="minirocket"), n_points=60)
+    with pytest.raises(PipelineError, match="no fitted features"):
+        model(torch.randn(2, 60))

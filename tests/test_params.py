@@ -16,7 +16,7 @@ def _set(raw: dict, key: str, value) -> dict:
     section = raw
     *path, last = key.split(".")
     for part in path:
-        section = section[part]
+        section = section.setdefault(part, {})
     section[last] = value
     return raw
 
@@ -53,11 +53,16 @@ def test_committed_params_are_valid():
         (
             "model.name",
             "gpt",
-            "one of mlp, cnn, rnn, lstm, bilstm, bilstm_attention, transformer, flat_run_rule",
+            "one of mlp, cnn, rnn, lstm, bilstm, bilstm_attention, transformer, minirocket, "
+            "flat_run_rule",
         ),
         ("train.optimizer", "adagrad", "one of adam, adamw, sgd"),
         ("train.schedule", "linear", "one of none, onecycle, cosine"),
         ("evaluate.threshold", 1.0, "(0, 1)"),
+        ("model.dropout", 1.0, "[0, 1)"),
+        ("model.n_kernels", 83, ">= 84"),
+        ("compare.cnn.train.lr", -1, "> 0"),
+        ("compare.mlp.model.hidden_size", 2.5, "an integer"),
     ],
 )
 def test_bad_value_names_key_value_and_allowed(key, value, allowed):
@@ -129,6 +134,43 @@ def test_unknown_section_and_missing_key():
     raw = default_raw_params()
     del raw["train"]["patience"]
     with pytest.raises(ParamsError, match=r"train.patience is missing"):
+        build(Params, raw)
+
+
+def test_a_compare_entry_changes_only_its_own_model():
+    raw = _set(
+        default_raw_params(), "compare.cnn", {"train": {"lr": 0.002}, "model": {"dropout": 0.1}}
+    )
+    params = build(Params, raw)
+    cnn_model, cnn_train = params.compare_config("cnn")
+    mlp_model, mlp_train = params.compare_config("mlp")
+    assert (cnn_model.name, cnn_model.dropout, cnn_train.lr) == ("cnn", 0.1, 0.002)
+    assert (mlp_model.name, mlp_model.dropout, mlp_train.lr) == ("mlp", 0.0, params.train.lr)
+    assert cnn_model.hidden_size == params.model.hidden_size
+    assert cnn_train.batch_size == params.train.batch_size
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"gpt": {}}, "compare.gpt is not a known model; allowed: mlp, cnn"),
+        ({"cnn": {"optimizer": {}}}, "compare.cnn = {'optimizer': {}} is invalid; allowed: {}"),
+        ({"cnn": {"train": 0.1}}, "compare.cnn.train = 0.1 is invalid; allowed: a mapping"),
+        ({"cnn": {"train": {"lrr": 1}}}, "compare.cnn.train.lrr is not a known parameter (did you"),
+        ({"cnn": {"model": {"name": "mlp"}}}, "compare.cnn.model.name cannot be set"),
+        ({}, "compare = {} is invalid; allowed: a mapping of model names"),
+    ],
+)
+def test_bad_compare_entries_are_refused(entry, expected):
+    with pytest.raises(ParamsError) as caught:
+        build(Params, _set(default_raw_params(), "compare", entry))
+    assert expected in str(caught.value)
+
+
+def test_minirocket_needs_series_of_nine_points():
+    raw = _set(default_raw_params(), "generate.n_points", 8)
+    raw = _set(_set(raw, "generate.segment_length.min", 0.5), "model.downsample", 1)
+    with pytest.raises(ParamsError, match=r"compare.minirocket.model.name = minirocket needs"):
         build(Params, raw)
 
 

@@ -20,10 +20,17 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.conftest import REPO, tiny_raw_params
+from tests.conftest import REPO, TINY_COMPARE, tiny_raw_params
 
 ALL_STAGES = {"check_params", "generate", "split", "train", "evaluate", "plot_attention"}
-PROJECT_FILES = ["dvc.yaml", ".dvcignore", ".gitignore", ".dvc/config", ".dvc/.gitignore"]
+PROJECT_FILES = [
+    "dvc.yaml",
+    "compare/dvc.yaml",
+    ".dvcignore",
+    ".gitignore",
+    ".dvc/config",
+    ".dvc/.gitignore",
+]
 PROJECT_DIRS = ["stages", "attention_ts"]
 
 pytestmark = pytest.mark.e2e
@@ -68,10 +75,10 @@ class Project:
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return self.run(sys.executable, "-m", "dvc", *args, check=check)
 
-    def repro(self) -> set[str]:
-        """Run `dvc repro`; return the names of the stages that actually ran."""
-        output = self.dvc("repro").stdout
-        return set(re.findall(r"Running stage '([\w-]+)'", output))
+    def repro(self, *args: str) -> set[str]:
+        """Run `dvc repro *args`; return the names of the stages that actually ran."""
+        output = self.dvc("repro", *args).stdout
+        return set(re.findall(r"Running stage '([^']+)'", output))
 
     def params(self) -> dict:
         return yaml.safe_load((self.root / "params.yaml").read_text())
@@ -79,7 +86,7 @@ class Project:
     def write_params(self, raw: dict) -> None:
         (self.root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
 
-    def set_param(self, section: str, key: str, value) -> None:
+    def set_param(self, section: str, key: str, value: object) -> None:
         raw = self.params()
         raw[section][key] = value
         self.write_params(raw)
@@ -149,7 +156,7 @@ def test_outputs_hold_what_they_should(project):
 
 def test_second_repro_runs_nothing(project):
     assert project.repro() == set()
-    assert "up to date" in project.dvc("status").stdout
+    assert "up to date" in project.dvc("status", "dvc.yaml").stdout  # compare/ has not run yet
 
 
 def test_forced_rerun_reproduces_every_output(project):
@@ -195,6 +202,59 @@ def test_unknown_key_fails_the_pipeline_with_one_clear_line(project):
     assert (project.root / "dvc.lock").read_text() == lock_before
 
 
+COMPARE = "compare/dvc.yaml"
+FITS = {f"{COMPARE}:fit@{name}" for name in TINY_COMPARE}
+
+
+def test_comparison_trains_and_scores_every_model_on_the_same_split(project):
+    assert project.repro(COMPARE) == FITS | {f"{COMPARE}:compare"}
+    compared = project.json("metrics/compare.json")
+    assert list(compared) == list(TINY_COMPARE)
+    for name, scores in compared.items():
+        fit = project.json(f"models/compare/{name}/scores.json")
+        assert scores["f1"] == fit["test"]["f1"] and scores["roc_auc"] == fit["test"]["roc_auc"]
+        assert 0.0 <= scores["f1"] <= 1.0 and scores["n_parameters"] == fit["n_parameters"]
+        timing = project.json(f"models/compare/{name}/timing.json")
+        assert timing["train_seconds"] > 0 and timing["inference_series_per_s"] > 0
+    # same settings and seed as the pipeline's own model: the very same numbers
+    pipeline = project.json("metrics/evaluate.json")
+    assert compared["bilstm_attention"]["f1"] == pipeline["f1"]
+    assert (
+        compared["bilstm_attention"]["n_parameters"]
+        == project.json("metrics/train.json")["n_parameters"]
+    )
+    assert compared["minirocket"]["n_parameters"] == 84 + 1  # its entry set 84 kernels
+    bars = project.json("plots/compare/scores.json")["models"]
+    assert [b["model"] for b in bars] == list(TINY_COMPARE)
+    table = (project.root / "reports/compare/table.md").read_text()
+    assert all(f"| {name} |" in table for name in TINY_COMPARE)
+    assert "up to date" in project.dvc("status", COMPARE).stdout
+
+
+def test_changing_one_models_entry_reruns_only_that_model(project):
+    original = project.params()
+    project.set_param("compare", "mlp", {"train": {"lr": 0.02}})
+    try:
+        assert project.repro(COMPARE) == {f"{COMPARE}:fit@mlp", f"{COMPARE}:compare"}
+    finally:
+        project.write_params(original)
+    project.repro(COMPARE)
+    project.set_param("train", "lr", 0.02)  # a shared setting: every model reruns
+    try:
+        assert project.repro(COMPARE) == FITS | {f"{COMPARE}:compare"}
+    finally:
+        project.write_params(original)
+    project.repro(COMPARE)
+
+
+def test_forced_comparison_reproduces_the_scores(project):
+    scores = (project.root / "metrics/compare.json").read_text()
+    bars = (project.root / "plots/compare/scores.json").read_text()
+    project.dvc("repro", "--force", COMPARE)
+    assert (project.root / "metrics/compare.json").read_text() == scores
+    assert (project.root / "plots/compare/scores.json").read_text() == bars
+
+
 def test_dvc_exp_run_with_a_set_param(project):
     project.run("git", "add", "-A")
     project.run("git", "commit", "-qm", "pipeline outputs")
@@ -204,3 +264,15 @@ def test_dvc_exp_run_with_a_set_param(project):
     ranking = project.run(sys.executable, "-m", "attention_ts.experiments").stdout
     assert "other-seed" in ranking and "(baseline)" in ranking
     assert project.dvc("exp", "run", "-S", "train.lrr=0.1", check=False).returncode != 0
+
+
+def test_noise_sweep_of_the_comparison(project):
+    project.run("git", "add", "-A")
+    project.run("git", "commit", "-qm", "comparison outputs")
+    project.dvc("exp", "run", COMPARE, "-S", "generate.noise=0.2", "-n", "noisy")
+    project.run(sys.executable, "-m", "attention_ts.sweep")
+    with open(project.root / "reports/sweep.csv") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["generate.noise", *TINY_COMPARE]
+    assert [row[0] for row in rows[1:]] == ["0.2"]
+    assert all(0.0 <= float(cell) <= 1.0 for cell in rows[1][1:])

@@ -11,35 +11,38 @@ from attention_ts.stage import PipelineError
 from attention_ts.sweep import grid, write_reports
 
 
-def _exp(noise: float, model: str, f1: float, is_experiment: bool = True) -> Candidate:
-    metrics = {"metrics/train.json": {"best_val_loss": 0.1}, "metrics/evaluate.json": {"f1": f1}}
-    params = {"generate.noise": noise, "model.name": model}
-    return Candidate(f"{model}-{noise}", "rev", is_experiment, metrics, params)
+def _exp(noise: float, f1: dict[str, float], is_experiment: bool = True) -> Candidate:
+    compare = {model: {"f1": value, "roc_auc": 1.0} for model, value in f1.items()}
+    metrics = {"metrics/train.json": {"best_val_loss": 0.1}, "metrics/compare.json": compare}
+    return Candidate(f"noise-{noise}", "rev", is_experiment, metrics, {"generate.noise": noise})
 
 
 CANDIDATES = [
-    _exp(0.0, "baseline-row", 0.5, is_experiment=False),  # the baseline commit is not a cell
-    _exp(0.1, "cnn", 0.95),
-    _exp(0.0, "cnn", 1.0),
-    _exp(0.1, "cnn", 0.10),  # older duplicate of (0.1, cnn): ignored
-    _exp(0.0, "mlp", 0.98),
+    _exp(0.0, {"cnn": 0.5}, is_experiment=False),  # the baseline commit is not a cell
+    _exp(0.1, {"cnn": 0.95}),
+    _exp(0.0, {"cnn": 1.0, "mlp": 0.98}),
+    _exp(0.1, {"cnn": 0.10}),  # older duplicate of (0.1, cnn): ignored
 ]
 
 
-def test_grid_collects_the_newest_cell_per_pair():
-    xs, names, cells = grid(CANDIDATES, "generate.noise", "model.name", "f1")
+def test_grid_collects_the_newest_cell_per_noise_and_model():
+    xs, names, cells = grid(CANDIDATES, "generate.noise", "f1")
     assert xs == [0.0, 0.1]
     assert names == ["cnn", "mlp"]
     assert cells == {(0.1, "cnn"): 0.95, (0.0, "cnn"): 1.0, (0.0, "mlp"): 0.98}
 
 
 def test_grid_without_matching_experiments_is_a_clear_error():
-    with pytest.raises(PipelineError, match="no experiment has params generate.noise and train.lr"):
-        grid(CANDIDATES, "generate.noise", "train.lr", "f1")
+    with pytest.raises(PipelineError, match="no experiment has param train.lr and a test f1"):
+        grid(CANDIDATES, "train.lr", "f1")
+    with pytest.raises(
+        PipelineError, match="no experiment has param generate.noise and a test mcc"
+    ):
+        grid(CANDIDATES, "generate.noise", "mcc")
 
 
 def test_reports_hold_the_table(tmp_path):
-    xs, names, cells = grid(CANDIDATES, "generate.noise", "model.name", "f1")
+    xs, names, cells = grid(CANDIDATES, "generate.noise", "f1")
     write_reports(xs, names, cells, "generate.noise", "f1", tmp_path)
     with open(tmp_path / "sweep.csv") as f:
         rows = list(csv.reader(f))

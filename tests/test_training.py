@@ -50,5 +50,5 @@ def test_early_stopping_restores_the_best_epoch(tiny_params):
     assert result.epochs_run <= 8 and result.epochs_run - result.best_epoch <= 1
     x = torch.from_numpy(val_set.series)
     y = torch.from_numpy(val_set.table["label"]).float()
-    restored_loss, _ = evaluate_loss(model, x, y)
+    restored_loss, _ = evaluate_loss(model, lambda b: model(b)[0], x, y)
     assert np.isclose(restored_loss, best.val_loss, rtol=1e-5)

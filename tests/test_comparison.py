@@ -1,0 +1,92 @@
+"""The compare stage gathers each model's fit results into metrics, bar-chart data and a table."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from attention_ts.comparison import FIT_DIR, SCORES_FILE, TIMING_FILE, read_result
+from attention_ts.stage import PipelineError
+from tests.conftest import REPO, default_raw_params
+
+
+def _write_fit(root: Path, name: str, f1: float, seconds: float) -> None:
+    """What stages/fit_model.py writes for one model, with made-up numbers."""
+    directory = root / FIT_DIR / name
+    directory.mkdir(parents=True)
+    test = {"f1": f1, "roc_auc": f1 + 0.001, "pr_auc": f1 + 0.002, "tuned": {"f1": f1 + 0.003}}
+    scores = {"test": test, "train": {"best_epoch": 4}, "n_parameters": len(name) * 100}
+    (directory / SCORES_FILE).write_text(json.dumps(scores))
+    timing = {"train_seconds": seconds, "inference_series_per_s": 1000.0 / seconds}
+    (directory / TIMING_FILE).write_text(json.dumps(timing))
+
+
+def _run_compare(root: Path, models: list[str]) -> subprocess.CompletedProcess:
+    raw = default_raw_params()
+    raw["compare"] = {name: {} for name in models}
+    (root / "params.yaml").write_text(yaml.safe_dump(raw))
+    return subprocess.run(
+        [sys.executable, "-m", "stages.compare"],
+        cwd=root,
+        env={"PYTHONPATH": str(REPO), "PATH": ""},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_compare_stage_gathers_the_models_in_params_in_their_order(tmp_path):
+    _write_fit(tmp_path, "mlp", 0.91, 2.0)
+    _write_fit(tmp_path, "cnn", 0.95, 40.0)
+    _write_fit(tmp_path, "lstm", 0.99, 20.0)  # fitted earlier, no longer compared
+    result = _run_compare(tmp_path, ["cnn", "mlp"])
+    assert result.returncode == 0, result.stderr
+
+    metrics = json.loads((tmp_path / "metrics/compare.json").read_text())
+    assert list(metrics) == ["cnn", "mlp"]
+    assert metrics["cnn"] == {
+        "f1": 0.95,
+        "roc_auc": 0.951,
+        "pr_auc": 0.952,
+        "tuned_f1": 0.953,
+        "n_parameters": 300,
+        "best_epoch": 4,
+    }
+    assert "train_seconds" not in json.dumps(metrics)  # timings vary run to run; not in git
+
+    timings = json.loads((tmp_path / "reports/compare/timings.json").read_text())
+    assert timings["mlp"] == {"train_seconds": 2.0, "inference_series_per_s": 500.0}
+    bars = json.loads((tmp_path / "plots/compare/scores.json").read_text())["models"]
+    assert [(b["model"], b["f1"]) for b in bars] == [("cnn", 0.95), ("mlp", 0.91)]
+
+    with open(tmp_path / "reports/compare/table.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["model"] for r in rows] == ["cnn", "mlp"]
+    assert float(rows[1]["train_seconds"]) == 2.0 and int(rows[0]["n_parameters"]) == 300
+    table = (tmp_path / "reports/compare/table.md").read_text().splitlines()
+    assert table[0].startswith("| model | F1 | ROC AUC | PR AUC |")
+    assert table[2] == "| cnn | 0.9500 | 0.9510 | 0.9520 | 0.9530 | 300 | 4 | 40.0 | 25 |"
+
+
+def test_a_model_that_was_not_fitted_is_one_clear_error(tmp_path):
+    _write_fit(tmp_path, "mlp", 0.91, 2.0)
+    result = _run_compare(tmp_path, ["mlp", "cnn"])
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: models/compare/cnn/scores.json not found; "
+        "run `dvc repro compare/dvc.yaml` to train every model"
+    )
+    assert not (tmp_path / "metrics").exists()
+
+
+def test_a_result_missing_a_metric_names_it(tmp_path):
+    _write_fit(tmp_path, "mlp", 0.91, 2.0)
+    scores = tmp_path / FIT_DIR / "mlp" / SCORES_FILE
+    scores.write_text(json.dumps({"test": {"f1": 0.9}}))
+    with pytest.raises(PipelineError, match="lacks 'roc_auc'"):
+        read_result(tmp_path / FIT_DIR, "mlp")
