@@ -24,6 +24,7 @@ from typing import Any
 from attention_ts.stage import PipelineError, run
 
 TRAIN_METRICS = "metrics/train.json"
+DATA_SECTIONS = ("generate.", "split.")  # params that decide what the validation split holds
 VALIDATION_METRICS = {"best_val_loss": "min", "best_val_f1": "max"}
 
 
@@ -77,6 +78,24 @@ def collect(exp_show: list[dict]) -> list[Candidate]:
     return candidates
 
 
+def same_data(candidates: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
+    """(those with the baseline's generate.* and split.* params, the others).
+
+    Validation metrics compare models only on the same validation split: an
+    experiment on noisier data (a noise sweep) has a worse loss whatever its
+    model, so it is set apart, not ranked.
+    """
+    baseline = next((c for c in candidates if not c.is_experiment), None)
+    if baseline is None:
+        return candidates, []
+
+    def data(c: Candidate) -> dict:
+        return {k: v for k, v in c.params.items() if k.startswith(DATA_SECTIONS)}
+
+    kept = [c for c in candidates if data(c) == data(baseline)]
+    return kept, [c for c in candidates if data(c) != data(baseline)]
+
+
 def rank(candidates: list[Candidate], by: str) -> list[Candidate]:
     """Best first by the validation metric `by`; ties keep the listed order."""
     if by not in VALIDATION_METRICS:
@@ -126,12 +145,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--by", default="best_val_loss", help="validation metric to rank by")
     parser.add_argument("--apply", action="store_true", help="dvc exp apply the best experiment")
     args = parser.parse_args(argv)
-    ranked = rank(collect(exp_show()), args.by)
+    comparable, other_data = same_data(collect(exp_show()))
+    ranked = rank(comparable, args.by)
     if not ranked:
         raise PipelineError(
             "no finished experiment has metrics/train.json; run `dvc exp run` first"
         )
     print(format_table(ranked, args.by))
+    if other_data:
+        names = ", ".join(c.name for c in other_data)
+        print(f"not ranked, other generate.*/split.* params than the baseline: {names}")
     best = ranked[0]
     if args.apply and best.is_experiment:
         _dvc("exp", "apply", best.name)

@@ -37,7 +37,7 @@ from attention_ts.params import load_params
 RESULTS = Path("benchmarks/results.json")
 
 
-def _median_seconds(action: Callable[[], object], runs: int) -> dict:
+def median_seconds(action: Callable[[], object], runs: int) -> dict:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -55,7 +55,7 @@ def _command(*args: str, cwd: Path | None = None) -> Callable[[], None]:
     return run
 
 
-def _fresh_clone_repro(clone_parent: Path, *repro_args: str) -> Callable[[], None]:
+def fresh_clone_repro(clone_parent: Path, *repro_args: str) -> Callable[[], None]:
     """Each call clones HEAD anew and runs `dvc repro *repro_args` in it."""
     counter = iter(range(1000))
 
@@ -67,25 +67,29 @@ def _fresh_clone_repro(clone_parent: Path, *repro_args: str) -> Callable[[], Non
     return run
 
 
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="runs of each slow measurement")
     args = parser.parse_args()
     params = load_params()
     results = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
-        "generate_10k_x_500": _median_seconds(lambda: generate(params.generate), runs=10),
-        "train_stage": _median_seconds(_command(sys.executable, "-m", "stages.train"), args.runs),
+        "machine": machine(),
+        "generate_10k_x_500": median_seconds(lambda: generate(params.generate), runs=10),
+        "train_stage": median_seconds(_command(sys.executable, "-m", "stages.train"), args.runs),
     }
     with tempfile.TemporaryDirectory() as tmp:
         parent = Path(tmp)
         fresh, forced = parent / "fresh", parent / "forced"
-        results["dvc_repro_fresh_clone"] = _median_seconds(_fresh_clone_repro(fresh), args.runs)
-        results["dvc_repro_force_fresh_clone"] = _median_seconds(
-            _fresh_clone_repro(forced, "--force"), args.runs
+        results["dvc_repro_fresh_clone"] = median_seconds(fresh_clone_repro(fresh), args.runs)
+        results["dvc_repro_force_fresh_clone"] = median_seconds(
+            fresh_clone_repro(forced, "--force"), args.runs
         )
         noop = _command(sys.executable, "-m", "dvc", "repro", cwd=fresh / "clone0")
-        results["dvc_repro_noop"] = _median_seconds(noop, runs=5)
+        results["dvc_repro_noop"] = median_seconds(noop, runs=5)
         # reproducibility: the rerun in a fresh clone changed no tracked file (dvc.lock, metrics/)
         changed = subprocess.run(
             ["git", "status", "--porcelain"], cwd=forced / "clone0", capture_output=True, text=True

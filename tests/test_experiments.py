@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from attention_ts.experiments import collect, differing_params, format_table, rank
+from attention_ts.experiments import collect, differing_params, format_table, rank, same_data
 from attention_ts.stage import PipelineError
 
 
-def _record(rev: str, val_loss: float | None, val_f1: float, lr: float, name=None) -> dict:
+def _record(
+    rev: str, val_loss: float | None, val_f1: float, lr: float, name=None, noise: float = 0.0
+) -> dict:
     metrics = (
         {}
         if val_loss is None
@@ -17,7 +19,12 @@ def _record(rev: str, val_loss: float | None, val_f1: float, lr: float, name=Non
             "metrics/evaluate.json": {"data": {"f1": 1.0 - val_loss}},  # test: must not matter
         }
     )
-    params = {"params.yaml": {"data": {"train": {"lr": lr, "seed": 0}, "model": {"name": "x"}}}}
+    sections = {
+        "train": {"lr": lr, "seed": 0},
+        "model": {"name": "x"},
+        "generate": {"noise": noise},
+    }
+    params = {"params.yaml": {"data": sections}}
     return {"rev": rev, "name": name, "data": {"metrics": metrics, "params": params}, "error": None}
 
 
@@ -60,3 +67,11 @@ def test_table_shows_only_the_params_that_differ():
     assert table[1].split() == ["rank", "name", "best_val_loss", "best_val_f1", "train.lr"]
     assert table[2].split() == ["1", "fast", "0.1", "0.95", "0.01"]
     assert "(baseline)" in table[4]
+
+
+def test_experiments_on_other_data_are_set_apart():
+    noisy = {"name": "noisy", "revs": [_record("eeeeeee5", 0.05, 0.99, 0.005, noise=0.1)]}
+    exp_show = [EXP_SHOW[0], {**EXP_SHOW[1], "experiments": [*EXP_SHOW[1]["experiments"], noisy]}]
+    kept, other = same_data(collect(exp_show))
+    assert [c.name for c in kept] == ["main", "fast", "slow"]
+    assert [c.name for c in other] == ["noisy"]
