@@ -2,13 +2,16 @@
 
     python -m attention_ts.experiments                      # rank by best_val_loss
     python -m attention_ts.experiments --by best_val_f1 --apply
+    python -m attention_ts.experiments --rev <commit>       # experiments of another baseline
 
 Candidates are the baseline commit and its experiments, as `dvc exp show
 --json` lists them. The ranking uses only `metrics/train.json`, which the
 train stage computes on the validation split: choosing a model by its test
 metrics would leak the test set into the choice and inflate the reported
-score. `--apply` runs `dvc exp apply` on the winner, unless the baseline
-itself wins.
+score. Experiments with other generate.* or split.* params than the baseline
+(a noise sweep, say) are listed apart, not ranked: their validation split
+holds other series. `--apply` runs `dvc exp apply` on the winner, unless the
+baseline itself wins.
 """
 
 from __future__ import annotations
@@ -144,8 +147,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--by", default="best_val_loss", help="validation metric to rank by")
     parser.add_argument("--apply", action="store_true", help="dvc exp apply the best experiment")
+    parser.add_argument("--rev", default="HEAD", help="baseline commit of the experiments")
     args = parser.parse_args(argv)
-    comparable, other_data = same_data(collect(exp_show()))
+    comparable, other_data = same_data(collect(exp_show("--rev", args.rev)))
     ranked = rank(comparable, args.by)
     if not ranked:
         raise PipelineError(
