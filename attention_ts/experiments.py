@@ -113,7 +113,13 @@ def rank(candidates: list[Candidate], by: str) -> list[Candidate]:
 def differing_params(candidates: list[Candidate]) -> list[str]:
     """The param keys whose values are not the same in every candidate."""
     keys = sorted({key for c in candidates for key in c.params})
-    return [k for k in keys if len({json.dumps(c.params.get(k)) for c in candidates}) > 1]
+    return [k for k in keys if len({_same_value(c.params.get(k)) for c in candidates}) > 1]
+
+
+def _same_value(value: Any) -> str:
+    """A key equal for equal values: `-S x=0` stores the int 0 where params.yaml has 0.0."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return repr(float(value)) if number else json.dumps(value)
 
 
 def format_table(ranked: list[Candidate], by: str) -> str:

@@ -75,3 +75,11 @@ def test_experiments_on_other_data_are_set_apart():
     kept, other = same_data(collect(exp_show))
     assert [c.name for c in kept] == ["main", "fast", "slow"]
     assert [c.name for c in other] == ["noisy"]
+
+
+def test_an_int_and_an_equal_float_are_the_same_param_value():
+    records = [_record("aaaaaaa1", 0.3, 0.9, 0.005, name="main")]
+    records.append(_record("bbbbbbb2", 0.1, 0.9, 0.005, noise=0))  # -S generate.noise=0
+    records[0]["data"]["params"]["params.yaml"]["data"]["generate"]["noise"] = 0.0
+    candidates = collect([{**records[0], "experiments": [{"name": "x", "revs": [records[1]]}]}])
+    assert differing_params(candidates) == []
