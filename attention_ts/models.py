@@ -21,14 +21,14 @@ import math
 import pickle
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from attention_ts.io import atomic_output
-from attention_ts.params import ModelParams, ParamsError, build
+from attention_ts.params import MINIROCKET_MIN_KERNELS, ModelParams, ParamsError, build
 from attention_ts.stage import PipelineError
 
 STANDARDIZE_EPS = 1e-6
@@ -284,7 +284,6 @@ class FlatRunRule(FixedFeatures):
         return longest_flat_run(series, self.tolerance)[:, None]  # (batch, 1)
 
 
-MINIROCKET_BASE_KERNELS = 84
 MINIROCKET_ARRAYS = (  # what aeon's fitted MiniRocket keeps: its `parameters` tuple, in order
     "channels_per_combination",
     "channel_indices",
@@ -307,7 +306,7 @@ class MiniRocket(FixedFeatures):
     """
 
     def __init__(self, config: ModelParams, n_points: int) -> None:
-        n_features = config.n_kernels // MINIROCKET_BASE_KERNELS * MINIROCKET_BASE_KERNELS
+        n_features = config.n_kernels // MINIROCKET_MIN_KERNELS * MINIROCKET_MIN_KERNELS
         super().__init__(n_features, config.dropout)
         self.n_kernels = config.n_kernels
         self.standardize = config.standardize
@@ -329,7 +328,7 @@ class MiniRocket(FixedFeatures):
             setattr(self, name, torch.from_numpy(array.copy()))
         self._transform = transform
 
-    def _fitted_transform(self):  # noqa: ANN202 - aeon is imported lazily
+    def _fitted_transform(self) -> Any:  # aeon's MiniRocket; aeon is imported lazily
         """aeon's transform, rebuilt from the buffers after loading a checkpoint."""
         if self._transform is None:
             from aeon.transformations.collection.convolution_based import MiniRocket as Transform
