@@ -15,12 +15,16 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from attention_ts.io import atomic_output
 from attention_ts.stage import PipelineError
 
 FIT_DIR = Path("models/compare")
 MODEL_FILE = "model.pt"
 SCORES_FILE = "scores.json"
 TIMING_FILE = "timing.json"
+HEATMAP_FILE = "heatmap.npz"  # explain.heatmap_rows of each kind of weights the model has
 
 TIMING_FIELDS = ("train_seconds", "inference_series_per_s")
 
@@ -85,3 +89,33 @@ def bar_chart_rows(results: list[ModelResult]) -> list[dict[str, Any]]:
     return [
         {"model": r.model, "f1": r.f1, "roc_auc": r.roc_auc, "pr_auc": r.pr_auc} for r in results
     ]
+
+
+def read_localization(directory: Path, name: str) -> dict[str, dict]:
+    """Localization scores of model `name` by kind of weights ("uniform" is the chance level)."""
+    try:
+        return _read_json(directory / name / SCORES_FILE)["localization"]
+    except KeyError:
+        raise PipelineError(
+            f"{directory / name / SCORES_FILE} lacks localization scores; "
+            "rerun `dvc repro compare/dvc.yaml`"
+        ) from None
+
+
+def save_heatmaps(path: Path, rows: dict[str, dict[str, np.ndarray]]) -> None:
+    """Write {kind: explain.heatmap_rows(...)} as one .npz of plain arrays, atomically."""
+    arrays = {
+        f"{kind}/{name}": array for kind, parts in rows.items() for name, array in parts.items()
+    }
+    with atomic_output(path) as tmp, open(tmp, "wb") as stream:
+        np.savez(stream, **arrays)
+
+
+def load_heatmaps(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Read back what `save_heatmaps` wrote (no pickled objects)."""
+    rows: dict[str, dict[str, np.ndarray]] = {}
+    with np.load(path, allow_pickle=False) as arrays:
+        for key in arrays.files:
+            kind, field = key.split("/")
+            rows.setdefault(kind, {})[field] = arrays[key]
+    return rows

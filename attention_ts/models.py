@@ -11,7 +11,9 @@ the original model: BiLSTM(1 -> 32 per direction) -> additive attention
 Linear -> logit. With `downsample = s > 1` a small convolutional front end
 (a local kernel-5 conv, then a stride-s conv) shortens the 500-step
 recurrence s times, which is what makes training take seconds, not minutes.
-The sequence models (rnn, lstm, bilstm, transformer) share that front end.
+The sequence models (rnn, lstm, bilstm, transformer, local_attention) share
+that front end. `local_attention` is the attention model whose weights point
+at the flat segment: gated attention pooling over local features.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from attention_ts.stage import PipelineError
 
 STANDARDIZE_EPS = 1e-6
 LOCAL_KERNEL = 5  # first front-end conv: sees a point and its 2 neighbours on each side
+LOCAL_STEPS = 5  # local_attention: each step's embedding sees its own and 2 steps on each side
 CNN_KERNEL = 7
 CNN_BLOCKS = 3
 TRANSFORMER_LAYERS = 2
@@ -87,12 +90,26 @@ class AdditiveAttention(nn.Module):
         self.project = nn.Linear(dim, dim)
         self.score = nn.Linear(dim, 1)
 
+    def hidden(self, states: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.project(states))  # (batch, steps, dim)
+
     def forward(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # states: (batch, steps, dim)
-        scores = self.score(torch.tanh(self.project(states))).squeeze(-1)  # (batch, steps)
+        scores = self.score(self.hidden(states)).squeeze(-1)  # (batch, steps)
         weights = torch.softmax(scores, dim=1)  # (batch, steps), sums to 1 over steps
         context = torch.bmm(weights.unsqueeze(1), states).squeeze(1)  # (batch, dim)
         return context, weights
+
+
+class GatedAttention(AdditiveAttention):
+    """Gated attention (Ilse et al. 2018): score_t = w . (tanh(V h_t) * sigmoid(U h_t))."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self.gate = nn.Linear(dim, dim)
+
+    def hidden(self, states: torch.Tensor) -> torch.Tensor:
+        return super().hidden(states) * torch.sigmoid(self.gate(states))  # (batch, steps, dim)
 
 
 class BiLSTMEncoder(nn.Module):
@@ -130,6 +147,37 @@ class BiLSTMMeanPool(BiLSTMEncoder):
 
     def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, None]:
         return self.head(self.encode(series).mean(dim=1)).squeeze(-1), None
+
+
+class LocalAttention(nn.Module):
+    """Attention that has to look at the anomaly: gated attention pooling over local features.
+
+    Attention-based multiple-instance pooling (Ilse et al. 2018): the series
+    is a bag of overlapping windows, each step embedded from its window only
+    (the front end, then a kernel-5 conv over its steps: about 100 points at
+    the default stride 20). The context is the attention-weighted mean of
+    these local embeddings, so the only way to see a flat segment is to put
+    weight on the steps that contain it. In `bilstm_attention` every BiLSTM
+    state has seen the whole series, so any step can carry the evidence and
+    the weights need not point at it.
+    """
+
+    def __init__(self, config: ModelParams, n_points: int) -> None:
+        super().__init__()
+        self.front = FrontEnd(config)
+        channels, dim = self.front.features, 2 * config.hidden_size
+        self.local = nn.Sequential(
+            nn.Conv1d(channels, channels, LOCAL_STEPS, padding=LOCAL_STEPS // 2), nn.ReLU()
+        )
+        self.embed = nn.Sequential(nn.Linear(channels, dim), nn.ReLU())
+        self.attention = GatedAttention(dim)
+        self.head = output_layer(dim, config.dropout)
+
+    def forward(self, series: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        steps = self.local(self.front(series).transpose(1, 2))  # (batch, features, steps)
+        embedded = self.embed(steps.transpose(1, 2))  # (batch, steps, 2 * hidden)
+        context, weights = self.attention(embedded)  # (batch, 2 * hidden), (batch, steps)
+        return self.head(context).squeeze(-1), weights
 
 
 class LastState(nn.Module):
@@ -362,6 +410,7 @@ MODELS = {  # keys: params.MODEL_NAMES (a test checks)
     "lstm": partial(LastState, cell=nn.LSTM),
     "bilstm": BiLSTMMeanPool,
     "bilstm_attention": BiLSTMAttention,
+    "local_attention": LocalAttention,
     "transformer": Transformer,
     "minirocket": MiniRocket,
     "flat_run_rule": FlatRunRule,

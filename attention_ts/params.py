@@ -28,6 +28,7 @@ MODEL_NAMES = (
     "lstm",
     "bilstm",
     "bilstm_attention",
+    "local_attention",
     "transformer",
     "minirocket",
     "flat_run_rule",
@@ -176,6 +177,12 @@ class PlotParams:
 
 
 @dataclass(frozen=True)
+class LocalizationParams:
+    tolerance: int = non_negative()
+    heatmap_series: int = positive()
+
+
+@dataclass(frozen=True)
 class Params:
     generate: GenerateParams
     split: SplitParams
@@ -183,6 +190,7 @@ class Params:
     train: TrainParams
     evaluate: EvaluateParams
     plot: PlotParams
+    localization: LocalizationParams
     compare: dict  # model name -> its changes to model.* and train.*; see compare_config
 
     def check(self, key: str) -> None:

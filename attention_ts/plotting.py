@@ -13,6 +13,12 @@ import matplotlib.pyplot as plt  # noqa: E402  (backend first)
 import numpy as np  # noqa: E402
 
 from attention_ts.io import atomic_output  # noqa: E402
+from attention_ts.localization import (  # noqa: E402
+    mass_inside,
+    normalized_entropy,
+    pointing_hits,
+    segment_mask,
+)
 
 DPI = 80
 CLASS_NAMES = ("normal", "anomalous")
@@ -33,10 +39,24 @@ class SeriesView:
     @property
     def title(self) -> str:
         verdict = "right" if self.prediction == self.label else "wrong"
-        return (
+        title = (
             f"series {self.series_id}: {CLASS_NAMES[self.label]}, predicted "
             f"{CLASS_NAMES[self.prediction]} (p={self.probability:.3f}, {verdict})"
         )
+        return title if self.attention is None else f"{title}\n{self.attention_scores}"
+
+    @property
+    def attention_scores(self) -> str:
+        """This series' localization scores (see `localization`), for the title."""
+        weights = self.attention[None, :]  # (1, points)
+        if self.segment is None:
+            return f"attention entropy {normalized_entropy(weights)[0]:.2f} (uniform = 1)"
+        start, end = (np.array([border]) for border in self.segment)
+        mass = mass_inside(weights, segment_mask(start, end, weights.shape[1]))[0]
+        fraction = (end[0] - start[0]) / weights.shape[1]
+        hit = pointing_hits(weights, start, end, tolerance=0)[0]
+        where = {1.0: "inside", 0.0: "outside"}.get(hit, f"{hit:.0%} inside")  # ties: a share
+        return f"attention in segment {mass:.2f} ({mass / fraction:.1f} x uniform), arg-max {where}"
 
 
 def draw_series(ax: plt.Axes, view: SeriesView) -> None:
@@ -79,4 +99,64 @@ def save_grid_plot(rows: list[list[SeriesView]], path: Path) -> None:
     for row_axes, views in zip(axes, rows):
         for ax, view in zip(row_axes, views):
             draw_series(ax, view)
+    save_figure(fig, path)
+
+
+HeatmapPanel = tuple[str, "dict[str, np.ndarray] | None"]  # title, explain.heatmap_rows or None
+
+
+def draw_heatmap(ax: plt.Axes, title: str, rows: dict[str, np.ndarray] | None) -> None:
+    """Weights of many series (one row each, scaled to its maximum), true segment borders on top."""
+    ax.set_title(title, fontsize=9)
+    if rows is None:
+        ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes, color="gray")
+        ax.set_axis_off()
+        return
+    weights = rows["weights"]  # (rows, points)
+    n_rows, n_points = weights.shape
+    scaled = weights / weights.max(axis=1, keepdims=True)
+    ax.imshow(
+        scaled,
+        aspect="auto",
+        cmap="magma",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        extent=(0, n_points, n_rows, 0),
+    )
+    top = np.arange(n_rows)
+    for borders in (rows["starts"], rows["ends"]):
+        ax.vlines(borders, top, top + 1, color="cyan", linewidth=0.8)
+    ax.set_xlabel("time step")
+    ax.set_ylabel("series (by segment start)")
+
+
+def save_heatmap_grid(panels: list[list[HeatmapPanel]], path: Path) -> None:
+    """A grid of heatmaps, one list of panels per row of the figure."""
+    n_rows, n_cols = len(panels), max(len(row) for row in panels)
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(5 * n_cols, 3 * n_rows), squeeze=False, layout="constrained"
+    )
+    for row_axes, row in zip(axes, panels):
+        for ax, (title, rows) in zip(row_axes, row):
+            draw_heatmap(ax, title, rows)
+    fig.suptitle("weight / its series' maximum (bright = most weight); cyan: true flat segment")
+    save_figure(fig, path)
+
+
+ARGMAX_RANGE = (-1.0, 2.0)  # relative positions shown; values beyond go into the edge bins
+
+
+def save_argmax_histogram(relative: dict[str, np.ndarray], path: Path) -> None:
+    """Where each kind of weights peaks relative to the segment (start = 0, end = 1)."""
+    fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
+    bins = np.linspace(*ARGMAX_RANGE, 61)
+    ax.axvspan(0, 1, color="tab:red", alpha=0.15, label="true flat segment")
+    for kind, positions in relative.items():
+        shown = np.clip(positions, bins[0], bins[-1] - 1e-9)
+        share = np.full(len(shown), 1 / len(shown))
+        ax.hist(shown, bins=bins, weights=share, histtype="step", linewidth=1.5, label=kind)
+    ax.set_xlabel("arg-max position relative to the segment (start = 0, end = 1; edges: beyond)")
+    ax.set_ylabel("share of anomalous series")
+    ax.legend(fontsize=8)
     save_figure(fig, path)

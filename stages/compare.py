@@ -7,19 +7,35 @@ Reads models/compare/<model>/ for each model under `compare` in params and write
 - plots/compare/scores.json: the bar chart data (`dvc plots show`);
 - reports/compare/timings.json: train seconds and inference series/s per
   model (DVC-cached: measured, so they differ from run to run);
-- reports/compare/table.md and table.csv: all of the above in one table.
+- reports/compare/table.md and table.csv: all of the above in one table;
+- metrics/localization.json and reports/compare/localization.{md,csv}: where
+  each model's attention and gradient saliency look, and uniform weights
+  (the chance level), scored against the true segments (git-tracked);
+- plots/compare/heatmaps.png: those weights on anomalous test series, one
+  row of heatmaps per model.
 """
 
 from dataclasses import astuple
 from pathlib import Path
 
-from attention_ts.comparison import FIT_DIR, bar_chart_rows, read_result
+from attention_ts.comparison import (
+    FIT_DIR,
+    HEATMAP_FILE,
+    bar_chart_rows,
+    load_heatmaps,
+    read_localization,
+    read_result,
+)
 from attention_ts.io import write_json
+from attention_ts.localization import KINDS
 from attention_ts.params import load_params
+from attention_ts.plotting import save_heatmap_grid
 from attention_ts.stage import run
 from attention_ts.tables import Column, write_table
 
 METRICS = Path("metrics/compare.json")
+LOCALIZATION = Path("metrics/localization.json")
+HEATMAPS = Path("plots/compare/heatmaps.png")
 BARS = Path("plots/compare/scores.json")
 REPORTS = Path("reports/compare")
 COLUMNS = [  # in the order of ModelResult's fields
@@ -33,6 +49,36 @@ COLUMNS = [  # in the order of ModelResult's fields
     Column("train_seconds", "train s", "{:.1f}"),
     Column("inference_series_per_s", "inference series/s", "{:,.0f}"),
 ]
+LOCALIZATION_COLUMNS = [
+    Column("model", "model"),
+    Column("weights", "weights"),
+    Column("mass_inside", "mass inside segment", "{:.3f}"),
+    Column("lift", "x uniform", "{:.2f}"),
+    Column("pointing_game", "pointing game", "{:.3f}"),
+    Column("pointing_game_tolerance", "pointing game +-{tolerance}", "{:.3f}"),
+    Column("auprc", "AUPRC", "{:.3f}"),
+    Column("normal_entropy", "entropy on normal series", "{:.3f}"),
+]
+
+
+def write_localization(names: list[str], tolerance: int) -> None:
+    """Localization metrics, table and heatmaps of the models that have per-step weights."""
+    reports = {name: read_localization(FIT_DIR, name) for name in names}
+    uniform = next(iter(reports.values()))["uniform"]  # the same test split for every model
+    kinds = {name: [k for k in KINDS if k in report] for name, report in reports.items()}
+    explained = [name for name in names if kinds[name]]
+    metrics = {name: {k: reports[name][k] for k in kinds[name]} for name in explained}
+    write_json(LOCALIZATION, {"uniform": uniform, **metrics})
+
+    rows = [("uniform (chance level)", "-", uniform)]
+    rows += [(name, kind, reports[name][kind]) for name in explained for kind in kinds[name]]
+    columns = [c._replace(title=c.title.format(tolerance=tolerance)) for c in LOCALIZATION_COLUMNS]
+    table = [[name, kind, *(s[c.key] for c in columns[2:])] for name, kind, s in rows]
+    write_table(REPORTS / "localization", columns, table)
+
+    heatmaps = {name: load_heatmaps(FIT_DIR / name / HEATMAP_FILE) for name in explained}
+    panels = [[(f"{name}: {k}", heatmaps[name].get(k)) for k in KINDS] for name in explained]
+    save_heatmap_grid(panels, HEATMAPS)
 
 
 def main() -> None:
@@ -42,7 +88,9 @@ def main() -> None:
     write_json(BARS, {"models": bar_chart_rows(results)})
     write_json(REPORTS / "timings.json", {r.model: r.timing() for r in results})
     write_table(REPORTS / "table", COLUMNS, [astuple(r) for r in results])
+    write_localization(list(params.compare), params.localization.tolerance)
     print((REPORTS / "table.md").read_text())
+    print((REPORTS / "localization.md").read_text())
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 TINY_COMPARE = {
     "mlp": {},
     "bilstm_attention": {},
+    "local_attention": {},
     "minirocket": {"model": {"n_kernels": 84}},
     "flat_run_rule": {"train": {"lr": 0.05}},
 }

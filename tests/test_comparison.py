@@ -8,12 +8,31 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.image
+import numpy as np
 import pytest
 import yaml
 
-from attention_ts.comparison import FIT_DIR, SCORES_FILE, TIMING_FILE, read_result
+from attention_ts.comparison import (
+    FIT_DIR,
+    HEATMAP_FILE,
+    SCORES_FILE,
+    TIMING_FILE,
+    load_heatmaps,
+    read_result,
+    save_heatmaps,
+)
 from attention_ts.stage import PipelineError
 from tests.conftest import REPO, default_raw_params
+
+UNIFORM = {
+    "mass_inside": 0.25,
+    "lift": 1.0,
+    "pointing_game": 0.25,
+    "pointing_game_tolerance": 0.3,
+    "auprc": 0.25,
+    "normal_entropy": 1.0,
+}
 
 
 def _write_fit(root: Path, name: str, f1: float, seconds: float) -> None:
@@ -21,8 +40,19 @@ def _write_fit(root: Path, name: str, f1: float, seconds: float) -> None:
     directory = root / FIT_DIR / name
     directory.mkdir(parents=True)
     test = {"f1": f1, "roc_auc": f1 + 0.001, "pr_auc": f1 + 0.002, "tuned": {"f1": f1 + 0.003}}
-    scores = {"test": test, "train": {"best_epoch": 4}, "n_parameters": len(name) * 100}
+    kinds = {"mlp": ["saliency"], "bilstm_attention": ["attention", "saliency"]}.get(name, [])
+    localization = {kind: {**UNIFORM, "mass_inside": f1 / 2} for kind in ["uniform", *kinds]}
+    localization["uniform"] = UNIFORM
+    scores = {
+        "test": test,
+        "train": {"best_epoch": 4},
+        "n_parameters": len(name) * 100,
+        "localization": localization,
+    }
     (directory / SCORES_FILE).write_text(json.dumps(scores))
+    weights = np.random.default_rng(0).dirichlet(np.ones(50), size=8)  # (8 series, 50 points)
+    rows = {"weights": weights, "starts": np.arange(8), "ends": np.arange(8) + 20}
+    save_heatmaps(directory / HEATMAP_FILE, {kind: rows for kind in kinds})
     timing = {"train_seconds": seconds, "inference_series_per_s": 1000.0 / seconds}
     (directory / TIMING_FILE).write_text(json.dumps(timing))
 
@@ -90,3 +120,37 @@ def test_a_result_missing_a_metric_names_it(tmp_path):
     scores.write_text(json.dumps({"test": {"f1": 0.9}}))
     with pytest.raises(PipelineError, match="lacks 'roc_auc'"):
         read_result(tmp_path / FIT_DIR, "mlp")
+
+
+def test_compare_stage_gathers_where_each_model_looks(tmp_path):
+    for name, f1 in [("bilstm_attention", 0.99), ("mlp", 0.9), ("flat_run_rule", 1.0)]:
+        _write_fit(tmp_path, name, f1, 1.0)
+    result = _run_compare(tmp_path, ["bilstm_attention", "mlp", "flat_run_rule"])
+    assert result.returncode == 0, result.stderr
+
+    localization = json.loads((tmp_path / "metrics/localization.json").read_text())
+    assert list(localization) == ["uniform", "bilstm_attention", "mlp"]  # the rule has no weights
+    assert localization["uniform"] == UNIFORM
+    assert list(localization["bilstm_attention"]) == ["attention", "saliency"]
+    assert localization["mlp"]["saliency"]["mass_inside"] == 0.45
+    with open(tmp_path / "reports/compare/localization.csv") as f:
+        rows = [(r["model"], r["weights"], r["mass_inside"]) for r in csv.DictReader(f)]
+    assert rows == [
+        ("uniform (chance level)", "-", "0.25"),
+        ("bilstm_attention", "attention", "0.495"),
+        ("bilstm_attention", "saliency", "0.495"),
+        ("mlp", "saliency", "0.45"),
+    ]
+    header = (tmp_path / "reports/compare/localization.md").read_text().splitlines()[0]
+    assert "pointing game +-10" in header  # the tolerance in params.yaml
+    height, width, _ = matplotlib.image.imread(tmp_path / "plots/compare/heatmaps.png").shape
+    assert (height, width) == (2 * 3 * 80, 2 * 5 * 80)  # a row per model, a column per kind
+
+
+def test_heatmap_data_round_trips_without_pickle(tmp_path):
+    rows = {"weights": np.eye(3), "starts": np.arange(3), "ends": np.arange(3) + 1}
+    save_heatmaps(tmp_path / "h.npz", {"attention": rows, "saliency": rows})
+    loaded = load_heatmaps(tmp_path / "h.npz")
+    assert list(loaded) == ["attention", "saliency"]
+    for name, array in rows.items():
+        np.testing.assert_array_equal(loaded["saliency"][name], array)

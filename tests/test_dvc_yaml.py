@@ -83,5 +83,6 @@ def test_every_param_is_read_by_some_stage():
 def test_each_model_fit_reads_the_train_stage_settings_except_the_model_name():
     fit = STAGES["compare:fit"]["params"]
     train = STAGES["train"]["params"]
-    assert set(fit) == set(train) - {"model.name"} | {PER_MODEL_KEY, "evaluate.threshold"}
+    scoring = set(STAGES["evaluate"]["params"]) | set(STAGES["attention_metrics"]["params"])
+    assert set(fit) == set(train) - {"model.name"} | {PER_MODEL_KEY} | scoring
     assert COMPARE_YAML["stages"]["fit"]["foreach"] == "${compare}"

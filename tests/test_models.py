@@ -13,6 +13,7 @@ from attention_ts.models import (
     MODELS,
     FixedFeatures,
     FlatRunRule,
+    GatedAttention,
     MiniRocket,
     attention_on_time_axis,
     build_model,
@@ -34,6 +35,9 @@ ORIGINAL = ModelParams(
     dropout=0.0,
     n_kernels=84,  # minirocket only: its smallest kernel set, for speed
 )
+
+
+ATTENTION_MODELS = ("bilstm_attention", "local_attention")
 
 
 def _tiny_config(name: str, **changes) -> ModelParams:
@@ -65,16 +69,34 @@ def test_registry_matches_the_names_params_accept():
     assert tuple(MODELS) == MODEL_NAMES
 
 
+@pytest.mark.parametrize("name", ATTENTION_MODELS)
 @pytest.mark.parametrize("downsample", [1, 5, 20])
-def test_output_shapes_and_attention_sums_to_one(downsample):
+def test_output_shapes_and_attention_sums_to_one(name, downsample):
     torch.manual_seed(0)
-    config = dataclasses.replace(ORIGINAL, downsample=downsample, standardize=True)
+    config = dataclasses.replace(ORIGINAL, name=name, downsample=downsample, standardize=True)
     model = build_model(config, n_points=100)
     logits, weights = model(torch.randn(4, 100))
     assert logits.shape == (4,)
     assert weights.shape == (4, 100 // downsample)
     torch.testing.assert_close(weights.sum(dim=1), torch.ones(4))
     assert torch.all(weights >= 0)
+
+
+def test_local_attention_embeds_each_step_from_its_own_window_only():
+    """Step i sees points [(i - 2) * 5 - 2, (i + 3) * 5 + 2) at stride 5; nothing else moves it."""
+    model = _tiny_model("local_attention", n_points=60, standardize=False).eval()
+
+    def embedded(series: torch.Tensor) -> torch.Tensor:
+        steps = model.local(model.front(series).transpose(1, 2))  # (batch, features, 12 steps)
+        return model.embed(steps.transpose(1, 2))  # (batch, 12 steps, 16)
+
+    series = torch.randn(1, 60)
+    changed = series.clone()
+    changed[0, 50:] += 5.0  # the last 10 points, inside the windows of steps 7 to 11 only
+    moved = (embedded(changed) - embedded(series)).abs().amax(dim=2)[0]  # (12,)
+    assert torch.all(moved[:7] == 0), "steps whose windows end before point 50 must not change"
+    assert torch.all(moved[8:] > 0)
+    assert isinstance(model.attention, GatedAttention)
 
 
 def test_downsample_one_is_the_original_architecture():
@@ -144,7 +166,7 @@ def test_every_model_gives_one_logit_per_series(name):
     model = _tiny_model(name)
     logits, weights = model(torch.randn(3, 60))
     assert logits.shape == (3,)
-    assert (weights is None) == (name != "bilstm_attention")
+    assert (weights is None) == (name not in ATTENTION_MODELS)
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

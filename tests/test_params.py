@@ -53,14 +53,16 @@ def test_committed_params_are_valid():
         (
             "model.name",
             "gpt",
-            "one of mlp, cnn, rnn, lstm, bilstm, bilstm_attention, transformer, minirocket, "
-            "flat_run_rule",
+            "one of mlp, cnn, rnn, lstm, bilstm, bilstm_attention, local_attention, transformer, "
+            "minirocket, flat_run_rule",
         ),
         ("train.optimizer", "adagrad", "one of adam, adamw, sgd"),
         ("train.schedule", "linear", "one of none, onecycle, cosine"),
         ("evaluate.threshold", 1.0, "(0, 1)"),
         ("model.dropout", 1.0, "[0, 1)"),
         ("model.n_kernels", 83, ">= 84"),
+        ("localization.tolerance", -1, ">= 0"),
+        ("localization.heatmap_series", 0, "> 0"),
         ("compare.cnn.train.lr", -1, "> 0"),
         ("compare.mlp.model.hidden_size", 2.5, "an integer"),
     ],

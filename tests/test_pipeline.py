@@ -22,7 +22,16 @@ import yaml
 
 from tests.conftest import REPO, TINY_COMPARE, tiny_raw_params
 
-ALL_STAGES = {"check_params", "generate", "split", "train", "evaluate", "plot_attention"}
+ALL_STAGES = {
+    "check_params",
+    "generate",
+    "split",
+    "train",
+    "evaluate",
+    "plot_attention",
+    "attention_metrics",
+}
+SCORED = {"evaluate", "plot_attention", "attention_metrics"}  # the stages that read the model
 PROJECT_FILES = [
     "dvc.yaml",
     "compare/dvc.yaml",
@@ -32,6 +41,7 @@ PROJECT_FILES = [
     ".dvc/.gitignore",
 ]
 PROJECT_DIRS = ["stages", "attention_ts"]
+PNG = b"\x89PNG\r\n\x1a\n"
 
 pytestmark = pytest.mark.e2e
 
@@ -146,7 +156,19 @@ def test_outputs_hold_what_they_should(project):
         "normal_2.png",
     ]
     for name in pictures:
-        assert (project.root / "plots/attention" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (project.root / "plots/attention" / name).read_bytes()[:8] == PNG
+
+    localization = project.json("metrics/attention.json")
+    assert list(localization) == ["uniform", "attention", "saliency"]
+    for scores in localization.values():
+        assert scores["n_anomalous"] == int(labels.sum())
+        assert scores["n_normal"] == n_test - int(labels.sum())
+        assert 0.0 <= scores["mass_inside"] <= 1.0 and 0.0 <= scores["pointing_game"] <= 1.0
+        assert scores["pointing_game"] <= scores["pointing_game_tolerance"]
+    assert localization["uniform"]["lift"] == pytest.approx(1.0)
+    assert localization["uniform"]["normal_entropy"] == pytest.approx(1.0)
+    for name in ("heatmap.png", "argmax.png"):
+        assert (project.root / "plots/localization" / name).read_bytes()[:8] == PNG
 
     test_ids = {int(r["id"]) for r in rows}
     with open(project.root / "data/split/train.csv") as f:
@@ -169,9 +191,10 @@ def test_forced_rerun_reproduces_every_output(project):
     ("section", "key", "value", "expected"),
     [
         ("plot", "seed", 7, {"check_params", "plot_attention"}),
+        ("localization", "tolerance", 3, {"check_params", "attention_metrics"}),
         ("evaluate", "threshold", 0.4, {"check_params", "evaluate", "plot_attention"}),
-        ("train", "lr", 0.01, {"check_params", "train", "evaluate", "plot_attention"}),
-        ("model", "hidden_size", 6, {"check_params", "train", "evaluate", "plot_attention"}),
+        ("train", "lr", 0.01, {"check_params", "train"} | SCORED),
+        ("model", "hidden_size", 6, {"check_params", "train"} | SCORED),
         ("split", "seed", 1, ALL_STAGES - {"generate"}),
         ("generate", "seed", 3, ALL_STAGES),
     ],
@@ -228,6 +251,15 @@ def test_comparison_trains_and_scores_every_model_on_the_same_split(project):
     assert [b["model"] for b in bars] == list(TINY_COMPARE)
     table = (project.root / "reports/compare/table.md").read_text()
     assert all(f"| {name} |" in table for name in TINY_COMPARE)
+    # where each model looks: its own pipeline run scores the same
+    localization = project.json("metrics/localization.json")
+    assert list(localization) == ["uniform", "mlp", "bilstm_attention", "local_attention"]
+    assert localization["bilstm_attention"] == {
+        kind: scores
+        for kind, scores in project.json("metrics/attention.json").items()
+        if kind != "uniform"
+    }
+    assert project.json("metrics/attention.json")["uniform"] == localization["uniform"]
     assert "up to date" in project.dvc("status", COMPARE).stdout
 
 
@@ -250,9 +282,11 @@ def test_changing_one_models_entry_reruns_only_that_model(project):
 def test_forced_comparison_reproduces_the_scores(project):
     scores = (project.root / "metrics/compare.json").read_text()
     bars = (project.root / "plots/compare/scores.json").read_text()
+    localization = (project.root / "metrics/localization.json").read_text()
     project.dvc("repro", "--force", COMPARE)
     assert (project.root / "metrics/compare.json").read_text() == scores
     assert (project.root / "plots/compare/scores.json").read_text() == bars
+    assert (project.root / "metrics/localization.json").read_text() == localization
 
 
 def test_dvc_exp_run_with_a_set_param(project):

@@ -33,11 +33,11 @@ def test_grid_collects_the_newest_cell_per_noise_and_model():
 
 
 def test_grid_without_matching_experiments_is_a_clear_error():
-    with pytest.raises(PipelineError, match="no experiment has param train.lr and a test f1"):
-        grid(CANDIDATES, "train.lr", "f1")
     with pytest.raises(
-        PipelineError, match="no experiment has param generate.noise and a test mcc"
+        PipelineError, match="no experiment has param train.lr and a f1 in metrics/compare.json"
     ):
+        grid(CANDIDATES, "train.lr", "f1")
+    with pytest.raises(PipelineError, match="no experiment has param generate.noise and a mcc"):
         grid(CANDIDATES, "generate.noise", "mcc")
 
 
@@ -51,3 +51,17 @@ def test_reports_hold_the_table(tmp_path):
     assert table[2] == "| generate.noise | cnn | mlp |"
     assert table[4] == "| 0.0 | 1.000 | 0.980 |"
     assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_grid_reads_nested_keys_of_another_metrics_file():
+    localization = {
+        "uniform": {"lift": 1.0},  # no "attention" entry: not a column
+        "local_attention": {"attention": {"lift": 3.5}, "saliency": {"lift": 2.0}},
+        "mlp": {"saliency": {"lift": 1.2}},
+    }
+    metrics = {"metrics/localization.json": localization}
+    candidate = Candidate("noisy", "rev", True, metrics, {"generate.noise": 0.1})
+    xs, names, cells = grid(
+        [candidate], "generate.noise", "attention.lift", "metrics/localization.json"
+    )
+    assert (xs, names, cells) == ([0.1], ["local_attention"], {(0.1, "local_attention"): 3.5})

@@ -1,0 +1,105 @@
+"""Does the attention look at the anomaly? Scores of per-point weights against the true segment.
+
+Every function takes weights on the original time axis, (series, points),
+each row non-negative and summing to 1 (`models.attention_on_time_axis` maps
+a down-sampling model's per-step weights there), and the flat segments as
+[start, end) arrays from the per-series table. The same scores of uniform
+weights are the chance level: mass inside = segment fraction, pointing game
+= segment fraction (ties at the arg-max are split evenly), AUPRC = segment
+fraction, normalized entropy = 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attention_ts.metrics import average_precision
+
+KINDS = ("attention", "saliency")  # the kinds of per-point weights a model can have (explain.py)
+
+
+def segment_mask(starts: np.ndarray, ends: np.ndarray, n_points: int) -> np.ndarray:
+    """(series, points) bool, True on [start, end) of each series."""
+    steps = np.arange(n_points)[None, :]
+    return (steps >= np.asarray(starts)[:, None]) & (steps < np.asarray(ends)[:, None])
+
+
+def uniform_weights(n_series: int, n_points: int) -> np.ndarray:
+    """The chance-level attention: every point weighs 1 / points."""
+    return np.full((n_series, n_points), 1.0 / n_points)
+
+
+def mass_inside(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Share of each series' weight that falls inside its segment: (series,)."""
+    return np.where(mask, weights, 0.0).sum(axis=1) / weights.sum(axis=1)
+
+
+def argmax_points(weights: np.ndarray) -> np.ndarray:
+    """(series, points) bool, True where a point has its series' largest weight (ties kept)."""
+    return weights == weights.max(axis=1, keepdims=True)
+
+
+def pointing_hits(
+    weights: np.ndarray, starts: np.ndarray, ends: np.ndarray, tolerance: int
+) -> np.ndarray:
+    """Share of each series' arg-max points within `tolerance` points of its segment: (series,).
+
+    A single arg-max scores 1 inside and 0 outside; tied maxima (a
+    down-sampling model gives each step's weight to all its points) count as
+    a random pick among them would on average.
+    """
+    peaks = argmax_points(weights)
+    widened = (np.asarray(starts) - tolerance, np.asarray(ends) + tolerance)
+    near = segment_mask(*widened, weights.shape[1])
+    return (peaks & near).sum(axis=1) / peaks.sum(axis=1)
+
+
+def relative_argmax(weights: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Arg-max position relative to the segment, start = 0, end = 1: (series,).
+
+    Tied maxima count as their mean position; in [0, 1) means inside.
+    """
+    peaks = argmax_points(weights)
+    position = (peaks * np.arange(weights.shape[1])).sum(axis=1) / peaks.sum(axis=1)
+    return (position - starts) / (ends - starts)
+
+
+def segment_auprc(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Average precision of each series' weights as scores for its segment's points: (series,)."""
+    return np.array([average_precision(m, w) for w, m in zip(weights, mask)])
+
+
+def normalized_entropy(weights: np.ndarray) -> np.ndarray:
+    """Entropy of each row divided by that of uniform weights: 1 = spread evenly, 0 = one point."""
+    p = weights / weights.sum(axis=1, keepdims=True)
+    terms = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    return terms.sum(axis=1) / np.log(weights.shape[1])
+
+
+def localization_scores(
+    anomalous: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    normal: np.ndarray,
+    tolerance: int,
+) -> dict[str, float | int]:
+    """Means over series of the scores above, as plain JSON values.
+
+    `anomalous` are the weights of anomalous series with segments
+    [starts, ends); `normal` those of normal series (only their entropy is
+    scored). `lift` is mean mass inside over mean segment fraction: how many
+    times more weight the segments get than uniform attention gives them.
+    """
+    mask = segment_mask(starts, ends, anomalous.shape[1])
+    mass = float(mass_inside(anomalous, mask).mean())
+    return {
+        "n_anomalous": len(anomalous),
+        "n_normal": len(normal),
+        "mass_inside": mass,
+        "lift": mass / float(mask.mean()),
+        "pointing_game": float(pointing_hits(anomalous, starts, ends, 0).mean()),
+        "pointing_game_tolerance": float(pointing_hits(anomalous, starts, ends, tolerance).mean()),
+        "tolerance": tolerance,
+        "auprc": float(segment_auprc(anomalous, mask).mean()),
+        "normal_entropy": float(normalized_entropy(normal).mean()),
+    }

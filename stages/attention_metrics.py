@@ -1,0 +1,50 @@
+"""Stage attention_metrics: does the model look at the flat segment? -> metrics/attention.json.
+
+Scores, on the test split, where the model's attention (if it has any) and
+its gradient saliency put their weight, against the true segment of every
+anomalous series, and the same scores of uniform weights (the chance level);
+see attention_ts/localization.py. Draws plots/localization/heatmap.png (the
+weights of `localization.heatmap_series` anomalous series, sorted by segment
+start, true borders on top) and argmax.png (where the weights peak relative
+to the segment).
+"""
+
+from pathlib import Path
+
+import torch
+
+from attention_ts.data import load_dataset
+from attention_ts.explain import heatmap_rows, localization_report
+from attention_ts.io import atomic_output, write_json
+from attention_ts.models import load_model
+from attention_ts.params import load_params
+from attention_ts.plotting import save_argmax_histogram, save_heatmap_grid
+from attention_ts.stage import run
+
+SPLIT_DIR = Path("data/split")
+MODEL = Path("models/model.pt")
+METRICS = Path("metrics/attention.json")
+PLOTS_DIR = Path("plots/localization")
+
+
+def main() -> None:
+    params = load_params()
+    torch.set_num_threads(params.train.threads)
+    test = load_dataset(SPLIT_DIR, "test")
+    checkpoint = load_model(MODEL)
+    report, weights = localization_report(checkpoint, test, params.localization.tolerance)
+    rows = heatmap_rows(weights, test, params.localization.heatmap_series)
+    name = checkpoint.config.name
+    with atomic_output(PLOTS_DIR) as tmp:
+        panels = [(f"{name}: {kind}", kind_rows) for kind, kind_rows in rows.items()]
+        save_heatmap_grid([panels or [(f"{name}: no per-step weights", None)]], tmp / "heatmap.png")
+        relative = {kind: kind_rows["relative_argmax"] for kind, kind_rows in rows.items()}
+        save_argmax_histogram(relative, tmp / "argmax.png")
+    write_json(METRICS, report)
+    for kind, scores in report.items():
+        shown = (f"{key} {value:.3f}" for key, value in scores.items() if isinstance(value, float))
+        print(f"{kind}: {', '.join(shown)}")
+
+
+if __name__ == "__main__":
+    run(main)
