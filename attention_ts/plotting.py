@@ -102,7 +102,7 @@ def save_grid_plot(rows: list[list[SeriesView]], path: Path) -> None:
     save_figure(fig, path)
 
 
-HeatmapPanel = tuple[str, "dict[str, np.ndarray] | None"]  # title, explain.heatmap_rows or None
+HeatmapPanel = tuple[str, dict[str, np.ndarray] | None]  # title, explain.heatmap_rows or None
 
 
 def draw_heatmap(ax: plt.Axes, title: str, rows: dict[str, np.ndarray] | None) -> None:

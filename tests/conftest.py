@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 import yaml
+from torch import nn
 
-from attention_ts.params import Params, build
+from attention_ts.models import FixedFeatures, build_model
+from attention_ts.params import ModelParams, Params, build
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,3 +52,32 @@ def raw_params() -> dict:
 @pytest.fixture
 def tiny_params() -> Params:
     return build(Params, tiny_raw_params())
+
+
+# models: the original architecture, and tiny variants of every model for fast tests
+ORIGINAL = ModelParams(
+    name="bilstm_attention",
+    hidden_size=32,
+    downsample=1,
+    conv_channels=32,
+    standardize=False,
+    dropout=0.0,
+    n_kernels=84,  # minirocket only: its smallest kernel set, for speed
+)
+
+
+def tiny_config(name: str, **changes) -> ModelParams:
+    return dataclasses.replace(
+        ORIGINAL, name=name, hidden_size=8, downsample=5, conv_channels=8, **changes
+    )
+
+
+def tiny_model(name: str, n_points: int = 60, **changes) -> nn.Module:
+    """A small model of each kind; a fixed-feature model is fitted on random series first."""
+    torch.manual_seed(0)
+    model = build_model(tiny_config(name, **changes), n_points)
+    if isinstance(model, FixedFeatures):
+        model.fit_features(
+            np.random.default_rng(0).normal(size=(16, n_points)).astype(np.float32), 0
+        )
+    return model

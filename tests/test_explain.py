@@ -15,7 +15,7 @@ from attention_ts.explain import (
     point_weights,
 )
 from attention_ts.models import Checkpoint
-from tests.test_models import _tiny_config, _tiny_model
+from tests.conftest import tiny_config, tiny_model
 
 
 def _random_series(n: int, points: int) -> np.ndarray:
@@ -54,7 +54,7 @@ def test_a_series_with_zero_gradient_gets_uniform_saliency():
     ],
 )
 def test_each_model_gets_the_kinds_of_weights_it_has_on_the_time_axis(name, kinds):
-    checkpoint = Checkpoint(_tiny_model(name, n_points=60), _tiny_config(name), 60)
+    checkpoint = Checkpoint(tiny_model(name, n_points=60), tiny_config(name), 60)
     weights = point_weights(checkpoint, _random_series(7, 60))
     assert list(weights) == kinds
     for kind_weights in weights.values():
@@ -66,7 +66,7 @@ def test_each_model_gets_the_kinds_of_weights_it_has_on_the_time_axis(name, kind
 def test_report_scores_each_kind_and_uniform_weights_on_the_test_series(tiny_params):
     test = generate(tiny_params.generate)  # 240 series of 100 points, half anomalous
     checkpoint = Checkpoint(
-        _tiny_model("local_attention", n_points=100), _tiny_config("local_attention"), 100
+        tiny_model("local_attention", n_points=100), tiny_config("local_attention"), 100
     )
     report, weights = localization_report(checkpoint, test, tolerance=3)
     assert list(report) == ["uniform", "attention", "saliency"]

@@ -11,7 +11,6 @@ from torch import nn
 
 from attention_ts.models import (
     MODELS,
-    FixedFeatures,
     FlatRunRule,
     GatedAttention,
     MiniRocket,
@@ -23,38 +22,11 @@ from attention_ts.models import (
     predict,
     save_model,
 )
-from attention_ts.params import MODEL_NAMES, ModelParams
+from attention_ts.params import MODEL_NAMES
 from attention_ts.stage import PipelineError
-
-ORIGINAL = ModelParams(
-    name="bilstm_attention",
-    hidden_size=32,
-    downsample=1,
-    conv_channels=32,
-    standardize=False,
-    dropout=0.0,
-    n_kernels=84,  # minirocket only: its smallest kernel set, for speed
-)
-
+from tests.conftest import ORIGINAL, tiny_config, tiny_model
 
 ATTENTION_MODELS = ("bilstm_attention", "local_attention")
-
-
-def _tiny_config(name: str, **changes) -> ModelParams:
-    return dataclasses.replace(
-        ORIGINAL, name=name, hidden_size=8, downsample=5, conv_channels=8, **changes
-    )
-
-
-def _tiny_model(name: str, n_points: int = 60, **changes) -> nn.Module:
-    """A small model of each kind; a fixed-feature model is fitted on random series first."""
-    torch.manual_seed(0)
-    model = build_model(_tiny_config(name, **changes), n_points)
-    if isinstance(model, FixedFeatures):
-        model.fit_features(
-            np.random.default_rng(0).normal(size=(16, n_points)).astype(np.float32), 0
-        )
-    return model
 
 
 def _original_parameter_count(hidden: int = 32) -> int:
@@ -84,7 +56,7 @@ def test_output_shapes_and_attention_sums_to_one(name, downsample):
 
 def test_local_attention_embeds_each_step_from_its_own_window_only():
     """Step i sees points [(i - 2) * 5 - 2, (i + 3) * 5 + 2) at stride 5; nothing else moves it."""
-    model = _tiny_model("local_attention", n_points=60, standardize=False).eval()
+    model = tiny_model("local_attention", n_points=60, standardize=False).eval()
 
     def embedded(series: torch.Tensor) -> torch.Tensor:
         steps = model.local(model.front(series).transpose(1, 2))  # (batch, features, 12 steps)
@@ -122,7 +94,7 @@ def test_front_end_shortens_the_sequence_and_adds_convolutions():
 
 def test_standardization_makes_the_model_scale_invariant():
     for name in MODEL_NAMES:
-        model = _tiny_model(name, n_points=50, standardize=True).eval()
+        model = tiny_model(name, n_points=50, standardize=True).eval()
         x = torch.randn(3, 50)
         torch.testing.assert_close(model(x)[0], model(7.0 * x + 3.0)[0], atol=1e-4, rtol=1e-4)
 
@@ -163,7 +135,7 @@ def test_corrupted_or_incompatible_model_files_give_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_gives_one_logit_per_series(name):
-    model = _tiny_model(name)
+    model = tiny_model(name)
     logits, weights = model(torch.randn(3, 60))
     assert logits.shape == (3,)
     assert (weights is None) == (name not in ATTENTION_MODELS)
@@ -171,7 +143,7 @@ def test_every_model_gives_one_logit_per_series(name):
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_lowers_the_loss_in_a_few_steps(name):
-    model = _tiny_model(name)
+    model = tiny_model(name)
     x = torch.randn(32, 60)
     y = (torch.arange(32) % 2).float()
     x[y == 1, 20:40] = x[y == 1, 20:21]  # a flat segment in the positives
@@ -208,7 +180,7 @@ def test_flat_run_rule_separates_noise_free_data():
 
 @pytest.mark.parametrize("name", sorted(set(MODEL_NAMES) - {"flat_run_rule"}))
 def test_dropout_is_active_in_training_only(name):
-    model = _tiny_model(name, dropout=0.5)
+    model = tiny_model(name, dropout=0.5)
     x = torch.randn(8, 60)
     model.train()
     assert not torch.equal(model(x)[0], model(x)[0])
@@ -217,7 +189,7 @@ def test_dropout_is_active_in_training_only(name):
 
 
 def test_fixed_features_are_standardized_on_the_training_series():
-    model = _tiny_model("minirocket")
+    model = tiny_model("minirocket")
     train_like = torch.from_numpy(np.random.default_rng(0).normal(size=(16, 60)).astype(np.float32))
     features = model.features(train_like)  # (16, 84)
     assert features.shape == (16, 84)
@@ -227,10 +199,10 @@ def test_fixed_features_are_standardized_on_the_training_series():
 
 
 def test_minirocket_checkpoint_restores_its_fitted_kernels(tmp_path):
-    model = _tiny_model("minirocket")
+    model = tiny_model("minirocket")
     assert count_parameters(model) == 84 + 1  # only the head learns
     assert isinstance(model, MiniRocket) and model.biases.shape == (84,)
-    save_model(tmp_path / "model.pt", model, _tiny_config("minirocket"), 60)
+    save_model(tmp_path / "model.pt", model, tiny_config("minirocket"), 60)
     loaded = load_model(tmp_path / "model.pt").model
     series = np.random.default_rng(1).normal(size=(5, 60)).astype(np.float32)
     np.testing.assert_array_equal(predict(model, series)[0], predict(loaded, series)[0])
