@@ -1,0 +1,88 @@
+"""A throwaway copy of the project in a temporary git repository, for end-to-end tests.
+
+Tests that run the real `dvc` (pipeline, remotes, faults, own data, plots) build
+one of these, with tiny params, and drive git and dvc in it through `Project`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import REPO, tiny_raw_params
+
+PROJECT_FILES = [
+    "dvc.yaml",
+    "compare/dvc.yaml",
+    ".dvcignore",
+    ".gitignore",
+    ".dvc/config",
+    ".dvc/.gitignore",
+]
+PROJECT_DIRS = ["stages", "attention_ts"]
+
+
+def project_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(
+        GIT_AUTHOR_NAME="pipeline test",
+        GIT_AUTHOR_EMAIL="test@example.invalid",
+        GIT_COMMITTER_NAME="pipeline test",
+        GIT_COMMITTER_EMAIL="test@example.invalid",
+        DVC_NO_ANALYTICS="1",
+    )
+    return env
+
+
+class Project:
+    """A throwaway copy of the project, with helpers to run git and dvc in it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        for name in PROJECT_FILES:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / name, root / name)
+        for name in PROJECT_DIRS:
+            shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        self.write_params(tiny_raw_params())
+        self.run("git", "init", "-q")
+        self.run("git", "add", "-A")
+        self.run("git", "commit", "-qm", "tiny project")
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            args, cwd=self.root, env=project_env(), capture_output=True, text=True, timeout=600
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(sys.executable, "-m", "dvc", *args, check=check)
+
+    def repro(self, *args: str) -> set[str]:
+        """Run `dvc repro *args`; return the names of the stages that actually ran."""
+        output = self.dvc("repro", *args).stdout
+        return set(re.findall(r"Running stage '([^']+)'", output))
+
+    def params(self) -> dict:
+        return yaml.safe_load((self.root / "params.yaml").read_text())
+
+    def write_params(self, raw: dict) -> None:
+        (self.root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+    def set_param(self, section: str, key: str, value: object) -> None:
+        raw = self.params()
+        raw[section][key] = value
+        self.write_params(raw)
+
+    def json(self, path: str) -> dict:
+        return json.loads((self.root / path).read_text())
