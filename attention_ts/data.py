@@ -1,9 +1,11 @@
-"""Synthetic sine waves with an optional flat segment, their stratified split, and file I/O.
+"""Synthetic sine waves with an optional flat segment, your own labelled series, their
+stratified split, and file I/O.
 
 A dataset is the series (float32, one row per series) plus a per-series table
 that keeps the ground truth: label, amplitude, frequency and where the flat
 segment is. Later analysis (does attention look at the segment?) needs it, so
-it travels with the series through every stage.
+it travels with the series through every stage. Series read from a user's file
+have labels only: no segment (NO_SEGMENT) and NaN amplitude and frequency.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from attention_ts.io import atomic_output
+from attention_ts.series_io import SeriesFileError, read_series
+from attention_ts.stage import PipelineError
 
 if TYPE_CHECKING:
-    from attention_ts.params import GenerateParams
+    from attention_ts.params import DatasetParams, GenerateParams
 
 SPLITS = ("train", "val", "test")
+MIN_POINTS = 2  # a file's series need at least this many points (standardizing needs a spread)
 NO_SEGMENT = -1  # segment_start / segment_end of a normal series
 TABLE_DTYPE = np.dtype(
     [
@@ -96,6 +101,65 @@ def generate(params: GenerateParams) -> Dataset:
     return Dataset(series.astype(np.float32), table)
 
 
+def _same_label(text: str, wanted: str) -> bool:
+    """Labels match as text, or as numbers (UCR files write `1` as `1.0000000e+00`)."""
+    if text == wanted:
+        return True
+    try:
+        return float(text) == float(wanted)
+    except ValueError:
+        return False
+
+
+def read_labelled(params: DatasetParams) -> Dataset:
+    """The user's labelled series (`dataset.source = file`), every cell and label checked.
+
+    A `.tsv` is read in the UCR/UEA layout (label first, no header); a `.csv`
+    has a header, the label column `dataset.label_column`, an optional integer
+    `id` column and the values. `dataset.normal_label` becomes class 0,
+    `dataset.anomalous_label` class 1; any other label, or a file with one
+    class only, is a SeriesFileError naming the file, row and column. Series
+    without an id column are numbered by their line in the file.
+    """
+    path = Path(params.path)
+    tsv = path.suffix.lower() == ".tsv"
+    found = read_series(
+        path, layout="tsv" if tsv else "wide", label_column=None if tsv else params.label_column
+    )
+    label_column = "the first column" if tsv else f"column {params.label_column!r}"
+    wanted = (params.normal_label, params.anomalous_label)
+    names = f"{wanted[0]!r} (dataset.normal_label) and {wanted[1]!r} (dataset.anomalous_label)"
+    labels = np.empty(len(found.rows), dtype=np.int64)
+    for k, (text, row) in enumerate(zip(found.labels, found.rows)):
+        matches = [label for label, name in enumerate(wanted) if _same_label(text, name)]
+        if not matches:
+            problem = f"label {text!r} in {label_column} is not a known class"
+            allowed = f"the labels {names}; set those two params to your file's labels"
+            raise SeriesFileError(path, problem, allowed, row)
+        labels[k] = matches[0]
+    if len(np.unique(labels)) < 2:
+        problem = f"all {len(labels)} series have label {wanted[labels[0]]!r}"
+        raise SeriesFileError(path, problem, f"series of both classes, {names}")
+    if found.values.shape[1] < MIN_POINTS:
+        problem = f"series of {found.values.shape[1]} point"
+        raise SeriesFileError(path, problem, f"at least {MIN_POINTS} points")
+    ids = np.empty(len(found.ids), dtype=np.int64)
+    for k, (text, row) in enumerate(zip(found.ids, found.rows)):
+        try:
+            ids[k] = int(text)
+        except ValueError:
+            problem = f"id {text!r} in column 'id' is not an integer"
+            allowed = "integer ids, or no id column (series are then numbered by their line)"
+            raise SeriesFileError(path, problem, allowed, row) from None
+
+    table = np.zeros(len(labels), dtype=TABLE_DTYPE)
+    table["id"] = ids
+    table["label"] = labels
+    table["amplitude"] = table["frequency"] = np.nan  # unknown: not generated
+    table["segment_start"] = table["segment_end"] = NO_SEGMENT  # where the anomaly is: unknown
+    return Dataset(found.values.astype(np.float32), table)
+
+
 def split(labels: np.ndarray, fractions: tuple[float, float, float], seed: int) -> dict:
     """Stratified, seeded, disjoint train/val/test indices into `labels` (each sorted)."""
     rng = np.random.default_rng(seed)
@@ -119,9 +183,19 @@ def save_dataset(directory: Path, name: str, dataset: Dataset) -> None:
 
 
 def load_dataset(directory: Path, name: str) -> Dataset:
-    """Read back what `save_dataset` wrote."""
-    series = np.load(directory / f"{name}.npy", allow_pickle=False)
-    table = np.loadtxt(
-        directory / f"{name}.csv", delimiter=",", skiprows=1, dtype=TABLE_DTYPE, ndmin=1
-    )
+    """Read back what `save_dataset` wrote; a missing or damaged file is a PipelineError."""
+    try:
+        series = np.load(directory / f"{name}.npy", allow_pickle=False)
+        table = np.loadtxt(
+            directory / f"{name}.csv", delimiter=",", skiprows=1, dtype=TABLE_DTYPE, ndmin=1
+        )
+    except FileNotFoundError as error:
+        raise PipelineError(
+            f"{error.filename} not found; run `dvc repro` (or `dvc pull`) to make it"
+        ) from None
+    except (ValueError, OSError) as error:  # cut short, or not what save_dataset writes
+        raise PipelineError(
+            f"{directory / name}.npy or .csv cannot be read ({str(error).splitlines()[0]}); "
+            f"allowed: the files the stage writing {directory} made - `dvc repro --force` it"
+        ) from None
     return Dataset(series, table)

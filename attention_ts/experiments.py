@@ -8,7 +8,7 @@ Candidates are the baseline commit and its experiments, as `dvc exp show
 --json` lists them. The ranking uses only `metrics/train.json`, which the
 train stage computes on the validation split: choosing a model by its test
 metrics would leak the test set into the choice and inflate the reported
-score. Experiments with other generate.* or split.* params than the baseline
+score. Experiments with other dataset.*, generate.* or split.* params than the baseline
 (a noise sweep, say) are listed apart, not ranked: their validation split
 holds other series. `--apply` runs `dvc exp apply` on the winner, unless the
 baseline itself wins.
@@ -27,7 +27,7 @@ from typing import Any
 from attention_ts.stage import PipelineError, run
 
 TRAIN_METRICS = "metrics/train.json"
-DATA_SECTIONS = ("generate.", "split.")  # params that decide what the validation split holds
+DATA_SECTIONS = ("dataset.", "generate.", "split.")  # what decides the validation split
 VALIDATION_METRICS = {"best_val_loss": "min", "best_val_f1": "max"}
 
 
@@ -82,7 +82,7 @@ def collect(exp_show: list[dict]) -> list[Candidate]:
 
 
 def same_data(candidates: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
-    """(those with the baseline's generate.* and split.* params, the others).
+    """(those with the baseline's dataset.*, generate.* and split.* params, the others).
 
     Validation metrics compare models only on the same validation split: an
     experiment on noisier data (a noise sweep) has a worse loss whatever its
@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(format_table(ranked, args.by))
     if other_data:
         names = ", ".join(c.name for c in other_data)
-        print(f"not ranked, other generate.*/split.* params than the baseline: {names}")
+        print(f"not ranked, other dataset.*/generate.*/split.* params than the baseline: {names}")
     best = ranked[0]
     if args.apply and best.is_experiment:
         _dvc("exp", "apply", best.name)

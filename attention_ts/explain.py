@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from attention_ts.data import Dataset
+from attention_ts.data import NO_SEGMENT, Dataset
 from attention_ts.localization import (
     localization_scores,
     relative_argmax,
@@ -70,14 +70,20 @@ def localization_report(
     kind of the model for every test series).
     """
     weights = point_weights(checkpoint, test.series)
-    anomalous = test.table["label"] == 1
-    starts, ends = test.table["segment_start"][anomalous], test.table["segment_end"][anomalous]
+    located = _located(test)
+    normal = test.table["label"] == 0
+    starts, ends = test.table["segment_start"][located], test.table["segment_end"][located]
     report = {}
     for kind, kind_weights in {"uniform": uniform_weights(*test.series.shape), **weights}.items():
         report[kind] = localization_scores(
-            kind_weights[anomalous], starts, ends, kind_weights[~anomalous], tolerance
+            kind_weights[located], starts, ends, kind_weights[normal], tolerance
         )
     return report, weights
+
+
+def _located(test: Dataset) -> np.ndarray:
+    """Which series are anomalous with a known segment (series, bool): all generated ones."""
+    return (test.table["label"] == 1) & (test.table["segment_start"] != NO_SEGMENT)
 
 
 def heatmap_rows(
@@ -88,8 +94,9 @@ def heatmap_rows(
     The first `count` anomalous test series sorted by segment start: their
     weights (rows, points) and segment starts and ends (rows,); and the
     arg-max position relative to the segment of every anomalous series.
+    Series without a known segment (a user's own data) are left out.
     """
-    anomalous = np.flatnonzero(test.table["label"] == 1)
+    anomalous = np.flatnonzero(_located(test))
     starts, ends = test.table["segment_start"], test.table["segment_end"]
     chosen = anomalous[:count]
     chosen = chosen[np.argsort(starts[chosen], kind="stable")]

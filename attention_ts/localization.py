@@ -16,6 +16,7 @@ import numpy as np
 from attention_ts.metrics import average_precision
 
 KINDS = ("attention", "saliency")  # the kinds of per-point weights a model can have (explain.py)
+SEGMENT_SCORES = ("mass_inside", "lift", "pointing_game", "pointing_game_tolerance", "auprc")
 
 
 def segment_mask(starts: np.ndarray, ends: np.ndarray, n_points: int) -> np.ndarray:
@@ -89,7 +90,18 @@ def localization_scores(
     [starts, ends); `normal` those of normal series (only their entropy is
     scored). `lift` is mean mass inside over mean segment fraction: how many
     times more weight the segments get than uniform attention gives them.
+    With no anomalous series (no segment is known, as in a user's own data)
+    the segment scores are None.
     """
+    entropy = float(normalized_entropy(normal).mean())
+    if len(anomalous) == 0:
+        return {
+            "n_anomalous": 0,
+            "n_normal": len(normal),
+            **dict.fromkeys(SEGMENT_SCORES),
+            "tolerance": tolerance,
+            "normal_entropy": entropy,
+        }
     mask = segment_mask(starts, ends, anomalous.shape[1])
     mass = float(mass_inside(anomalous, mask).mean())
     return {
@@ -101,5 +113,5 @@ def localization_scores(
         "pointing_game_tolerance": float(pointing_hits(anomalous, starts, ends, tolerance).mean()),
         "tolerance": tolerance,
         "auprc": float(segment_auprc(anomalous, mask).mean()),
-        "normal_entropy": float(normalized_entropy(normal).mean()),
+        "normal_entropy": entropy,
     }

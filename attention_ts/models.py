@@ -417,6 +417,9 @@ MODELS = {  # keys: params.MODEL_NAMES (a test checks)
 }
 
 
+ATTENTION_MODELS = ("bilstm_attention", "local_attention")  # those whose weights are not None
+
+
 class Checkpoint(NamedTuple):
     model: nn.Module
     config: ModelParams
@@ -476,6 +479,8 @@ def load_model(path: Path) -> Checkpoint:
     """Load a model saved by `save_model` without unpickling arbitrary objects."""
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(checkpoint, dict):
+            raise TypeError(f"a {type(checkpoint).__name__}, not the mapping save_model writes")
         config = build(ModelParams, checkpoint["config"], "model")
         n_points = int(checkpoint["n_points"])
         model = build_model(config, n_points)
@@ -486,11 +491,16 @@ def load_model(path: Path) -> Checkpoint:
         ParamsError,
         KeyError,
         TypeError,
+        ValueError,  # n_points that is not a number
         RuntimeError,
         EOFError,
+        OSError,  # most truncated files: "[Errno 22] Invalid argument" from the zip reader
         pickle.UnpicklingError,
     ) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if isinstance(error, pickle.UnpicklingError):  # torch's text advises weights_only=False
+            reason = "not a checkpoint of tensors and plain values"
+        else:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise PipelineError(
             f"model file {path} is not a usable model ({reason}); "
             "allowed: a file written by the train stage of this version"

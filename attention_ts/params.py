@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, NewType, TypeVar, get_type_hints
 
 import yaml
 
@@ -33,13 +34,19 @@ MODEL_NAMES = (
     "minirocket",
     "flat_run_rule",
 )
+SOURCES = ("generate", "file")
+DATA_SUFFIXES = (".csv", ".tsv")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("none", "onecycle", "cosine")
+DEVICES = ("auto", "cpu", "cuda")
 MIN_SEGMENT_POINTS = 2
+MAX_THREADS = 1024  # torch refuses absurd thread counts with a traceback; stop them here
+MAX_INT = 2**53  # integers are multiplied by fractions: beyond this, floats are not exact
 MINIROCKET_MIN_KERNELS = 84  # MiniRocket's fixed kernel set; features come in multiples of it
 MINIROCKET_MIN_POINTS = 9  # its kernels are 9 points long
 
 T = TypeVar("T")
+Label = NewType("Label", str)  # a class label as written in a data file (YAML may read a number)
 
 
 class ParamsError(PipelineError):
@@ -97,6 +104,29 @@ class Range:
         if self.min > self.max:
             raise ParamsError(
                 f"{key}: min = {self.min} is greater than max = {self.max}; allowed: min <= max"
+            )
+
+
+@dataclass(frozen=True)
+class DatasetParams:
+    """Where the series come from: the generator, or a labelled file of the user's."""
+
+    source: str = one_of(SOURCES)
+    path: str = _ruled(lambda v: v.strip() != "", "a path relative to the repository root")
+    label_column: str = _ruled(lambda v: v.strip() != "", "the header of the label column")
+    normal_label: Label
+    anomalous_label: Label
+
+    def check(self, key: str) -> None:
+        if self.normal_label == self.anomalous_label:
+            raise ParamsError(
+                f"{key}.normal_label and {key}.anomalous_label are both {self.normal_label!r}; "
+                "allowed: two different labels"
+            )
+        if self.source == "file" and Path(self.path).suffix.lower() not in DATA_SUFFIXES:
+            raise ParamsError(
+                f"{key}.path = {self.path!r} is neither a .csv nor a .tsv file; allowed: a .csv "
+                "(header row, a label column and values) or a UCR/UEA .tsv (label first)"
             )
 
 
@@ -162,7 +192,8 @@ class TrainParams:
     max_epochs: int = positive()
     patience: int = positive()
     seed: int = non_negative()
-    threads: int = positive()
+    threads: int = _ruled(lambda v: 1 <= v <= MAX_THREADS, f"an integer from 1 to {MAX_THREADS}")
+    device: str = one_of(DEVICES)
 
 
 @dataclass(frozen=True)
@@ -184,6 +215,7 @@ class LocalizationParams:
 
 @dataclass(frozen=True)
 class Params:
+    dataset: DatasetParams
     generate: GenerateParams
     split: SplitParams
     model: ModelParams
@@ -194,8 +226,15 @@ class Params:
     compare: dict  # model name -> its changes to model.* and train.*; see compare_config
 
     def check(self, key: str) -> None:
-        _check_model_fits(self.model, "model", self.generate.n_points)
-        _check_split_sizes(self.generate, self.split)
+        if self.dataset.source == "generate":  # a file's series are checked when it is read
+            check_model_fits(self.model, "model", self.generate.n_points)
+            counts = class_counts(self.generate.n_series, self.generate.anomaly_fraction)
+            check_split_sizes(
+                counts,
+                self.split,
+                f"generate.n_series = {self.generate.n_series} and generate.anomaly_fraction = "
+                f"{self.generate.anomaly_fraction}",
+            )
         if not self.compare:
             raise ParamsError(
                 f"compare = {_describe(self.compare)} is invalid; allowed: a mapping of model "
@@ -238,35 +277,38 @@ class Params:
                 change = {**change, "name": name}
             configs.append(build(cls, {**dataclasses.asdict(shared), **change}, f"{key}.{section}"))
         model, train = configs
-        _check_model_fits(model, f"{key}.model", self.generate.n_points)
+        if self.dataset.source == "generate":
+            check_model_fits(model, f"{key}.model", self.generate.n_points)
         return model, train
 
 
-def _check_model_fits(model: ModelParams, key: str, n_points: int) -> None:
+def check_model_fits(model: ModelParams, key: str, n_points: int) -> None:
     """Settings that are valid alone but not for series of `n_points` points."""
     if model.downsample > n_points:
         raise ParamsError(
             f"{key}.downsample = {model.downsample} is longer than the series "
-            f"(generate.n_points = {n_points}); allowed: <= n_points"
+            f"({n_points} points); allowed: <= the number of points"
         )
     if model.name == "minirocket" and n_points < MINIROCKET_MIN_POINTS:
         raise ParamsError(
             f"{key}.name = minirocket needs series of at least {MINIROCKET_MIN_POINTS} points, "
-            f"not generate.n_points = {n_points}; allowed: another model or longer series"
+            f"not {n_points}; allowed: another model or longer series"
         )
 
 
-def _check_split_sizes(generate: GenerateParams, split: SplitParams) -> None:
-    """Every split must hold both classes, or training and AUC are meaningless."""
-    for label, count in enumerate(class_counts(generate.n_series, generate.anomaly_fraction)):
+def check_split_sizes(counts: tuple[int, int], split: SplitParams, origin: str) -> None:
+    """Every split must hold both classes, or training and AUC are meaningless.
+
+    `counts` are the (normal, anomalous) series counts; `origin` says where
+    they come from, for the message.
+    """
+    for label, count in enumerate(counts):
         for name, size in zip(("train", "val", "test"), split_counts(count, split.fractions())):
             if size == 0:
                 kind = "anomalous" if label else "normal"
                 raise ParamsError(
                     f"split.{name} = {getattr(split, name)} gets no {kind} series with "
-                    f"generate.n_series = {generate.n_series} and generate.anomaly_fraction = "
-                    f"{generate.anomaly_fraction}; allowed: sizes that put both classes "
-                    "in every split"
+                    f"{origin}; allowed: sizes that put both classes in every split"
                 )
 
 
@@ -279,18 +321,23 @@ def _check_type(key: str, value: Any, kind: type) -> Any:
     if kind is bool:
         ok = isinstance(value, bool)
         allowed = "true or false"
+    elif kind is Label:
+        ok = isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip()
+        allowed = "a label as written in the data file (text or an integer)"
     elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        allowed = "an integer"
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
+        allowed = f"an integer (at most {MAX_INT} in size)"
     elif kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        ok = ok and math.isfinite(value)
+        ok = ok and abs(value) <= sys.float_info.max  # False for NaN, inf and too large integers
         allowed = "a finite number"
     else:
         ok = isinstance(value, kind)
         allowed = f"a {kind.__name__}"
     if not ok:
         raise ParamsError(f"{key} = {_describe(value)} is invalid; allowed: {allowed}")
+    if kind is Label:
+        return str(value).strip()
     return float(value) if kind is float else value
 
 
@@ -308,8 +355,9 @@ def build(cls: type[T], raw: Any, key: str = "") -> T:
         if name not in names:
             close = difflib.get_close_matches(str(name), names, n=1)
             hint = f" (did you mean {_join(key, close[0])}?)" if close else ""
+            shown = name if isinstance(name, str) and name.isprintable() else repr(name)
             raise ParamsError(
-                f"{_join(key, str(name))} is not a known parameter{hint}; "
+                f"{_join(key, shown)} is not a known parameter{hint}; "
                 f"allowed keys in {what}: {', '.join(names)}"
             )
     hints = get_type_hints(cls)
@@ -346,6 +394,11 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise ParamsError(f"{path} not found; run from the repository root") from None
-    except yaml.YAMLError as error:
+    except UnicodeDecodeError as error:
+        raise ParamsError(
+            f"{path} is not UTF-8 text (byte {error.start}: {error.reason}); allowed: a YAML "
+            "file saved as UTF-8"
+        ) from None
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: an integer of 4300+ digits
         raise ParamsError(f"{path} is not valid YAML: {error}".replace("\n", " ")) from None
     return build(Params, raw)

@@ -28,21 +28,22 @@ CLASS_NAMES = ("normal", "anomalous")
 class SeriesView:
     """One series to draw: its values, attention per point and what is known about it."""
 
-    series_id: int
+    series_id: int | str
     values: np.ndarray  # (points,)
     attention: np.ndarray | None  # (points,) on the original time axis, sums to 1; None: none
-    label: int
+    label: int | None  # None: the truth is unknown (a user's series)
     probability: float
     prediction: int
-    segment: tuple[int, int] | None  # [start, end) of the flat part, None if normal
+    segment: tuple[int, int] | None  # [start, end) of the flat part, None if normal or unknown
 
     @property
     def title(self) -> str:
-        verdict = "right" if self.prediction == self.label else "wrong"
-        title = (
-            f"series {self.series_id}: {CLASS_NAMES[self.label]}, predicted "
-            f"{CLASS_NAMES[self.prediction]} (p={self.probability:.3f}, {verdict})"
-        )
+        predicted = f"predicted {CLASS_NAMES[self.prediction]} (p={self.probability:.3f}"
+        if self.label is None:
+            title = f"series {self.series_id}: {predicted})"
+        else:
+            verdict = "right" if self.prediction == self.label else "wrong"
+            title = f"series {self.series_id}: {CLASS_NAMES[self.label]}, {predicted}, {verdict})"
         return title if self.attention is None else f"{title}\n{self.attention_scores}"
 
     @property
@@ -108,8 +109,9 @@ HeatmapPanel = tuple[str, dict[str, np.ndarray] | None]  # title, explain.heatma
 def draw_heatmap(ax: plt.Axes, title: str, rows: dict[str, np.ndarray] | None) -> None:
     """Weights of many series (one row each, scaled to its maximum), true segment borders on top."""
     ax.set_title(title, fontsize=9)
-    if rows is None:
-        ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes, color="gray")
+    if rows is None or len(rows["weights"]) == 0:
+        message = "none" if rows is None else "no anomalous series with a known segment"
+        ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="gray")
         ax.set_axis_off()
         return
     weights = rows["weights"]  # (rows, points)
@@ -153,6 +155,8 @@ def save_argmax_histogram(relative: dict[str, np.ndarray], path: Path) -> None:
     bins = np.linspace(*ARGMAX_RANGE, 61)
     ax.axvspan(0, 1, color="tab:red", alpha=0.15, label="true flat segment")
     for kind, positions in relative.items():
+        if len(positions) == 0:  # no series with a known segment
+            continue
         shown = np.clip(positions, bins[0], bins[-1] - 1e-9)
         share = np.full(len(shown), 1 / len(shown))
         ax.hist(shown, bins=bins, weights=share, histtype="step", linewidth=1.5, label=kind)

@@ -13,7 +13,7 @@ from attention_ts.io import atomic_output
 class Column(NamedTuple):
     key: str  # CSV header
     title: str  # markdown header
-    format: str = "{}"  # markdown cell, e.g. "{:.4f}"; empty cells stay empty
+    format: str = "{}"  # markdown cell, e.g. "{:.4f}"; empty cells and None stay empty
 
 
 def write_table(
@@ -25,7 +25,7 @@ def write_table(
     lines = [f"{title}\n"] if title else []
     lines += ["| " + " | ".join(c.title for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        cells = ["" if v == "" else c.format.format(v) for c, v in zip(columns, row)]
+        cells = ["" if v in ("", None) else c.format.format(v) for c, v in zip(columns, row)]
         lines.append("| " + " | ".join(cells) + " |")
     with atomic_output(stem.with_suffix(".md")) as tmp:
         tmp.write_text("\n".join(lines) + "\n")

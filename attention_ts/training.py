@@ -2,13 +2,16 @@
 
 Everything random is seeded from params and torch runs a fixed number of
 threads with deterministic algorithms, so the same params give the same
-weights, byte for byte, on the same machine.
+weights, byte for byte, on the same machine. Training runs on the device
+`train.device` names (CUDA when available for `auto`); the trained model is
+handed back on the CPU, where evaluation and inference run.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,11 +23,12 @@ from tqdm import tqdm
 from attention_ts.data import Dataset
 from attention_ts.metrics import confusion, precision_recall_f1
 from attention_ts.models import FixedFeatures, build_model
-from attention_ts.params import ModelParams, TrainParams
+from attention_ts.params import ModelParams, TrainParams, check_model_fits
 from attention_ts.stage import PipelineError
 
 VALIDATION_THRESHOLD = 0.5
 EVAL_BATCH_SIZE = 1000
+CPU = torch.device("cpu")
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,30 @@ class TrainResult:
         }
 
 
-def make_deterministic(seed: int, threads: int) -> None:
-    """Seed torch and pin its threading so two runs do the same arithmetic in the same order."""
+def resolve_device(name: str) -> torch.device:
+    """The device `train.device` names: `auto` is CUDA when torch sees a GPU, else the CPU."""
+    available = torch.cuda.is_available()
+    if name == "cuda" and not available:
+        raise PipelineError(
+            "train.device = cuda, but torch sees no CUDA device (a CPU-only torch build, or no "
+            "GPU); allowed: auto (CUDA when there is one, else CPU) or cpu"
+        )
+    if name == "auto":
+        name = "cuda" if available else "cpu"
+    return torch.device(name)
+
+
+def make_deterministic(seed: int, threads: int, device: torch.device = CPU) -> None:
+    """Seed torch and pin its threading so two runs do the same arithmetic in the same order.
+
+    On CUDA, cuBLAS needs a fixed workspace to be deterministic, and the few
+    ops without a deterministic kernel warn instead of stopping the run.
+    """
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
 
 
 def make_optimizer(model: nn.Module, params: TrainParams) -> torch.optim.Optimizer:
@@ -99,7 +122,8 @@ def evaluate_loss(
     model.eval()
     logits = torch.cat([logits_of(batch) for batch in inputs.split(EVAL_BATCH_SIZE)])  # (n,)
     loss = nn.functional.binary_cross_entropy_with_logits(logits, labels).item()
-    counts = confusion(labels.numpy(), torch.sigmoid(logits).numpy() >= VALIDATION_THRESHOLD)
+    probabilities = torch.sigmoid(logits).cpu().numpy()
+    counts = confusion(labels.cpu().numpy(), probabilities >= VALIDATION_THRESHOLD)
     return loss, precision_recall_f1(counts)[2]
 
 
@@ -125,16 +149,20 @@ def train(
     val_set: tuple[np.ndarray, np.ndarray],
     params: TrainParams,
     on_epoch: Callable[[EpochStats], None] = lambda stats: None,
+    device: torch.device = CPU,
 ) -> TrainResult:
     """Fit `model` in place on (series, labels); restore the weights of the best val loss.
 
     Call `make_deterministic` before building the model so its initial
     weights are seeded too. A `FixedFeatures` model first fits its features
     on the training series; its head then trains on features computed once.
+    The model trains on `device` and ends on the CPU.
     """
     x_train, y_train = (torch.from_numpy(a).float() for a in train_set)  # (n, points), (n,)
     x_val, y_val = (torch.from_numpy(a).float() for a in val_set)
     x_train, x_val, logits_of = _training_inputs(model, x_train, x_val, params.seed)
+    model.to(device)
+    x_train, y_train, x_val, y_val = (t.to(device) for t in (x_train, y_train, x_val, y_val))
     batches_per_epoch = math.ceil(len(x_train) / params.batch_size)
     optimizer = make_optimizer(model, params)
     schedule = make_schedule(optimizer, params, params.max_epochs * batches_per_epoch)
@@ -179,6 +207,7 @@ def train(
         elif epoch - best_epoch >= params.patience:
             break
     model.load_state_dict(best_state)
+    model.to("cpu")
     return TrainResult(best_epoch, best_loss, len(history), history)
 
 
@@ -190,7 +219,10 @@ def fit_model(
     on_epoch: Callable[[EpochStats], None] = print,
 ) -> tuple[nn.Module, TrainResult]:
     """Seed everything, build the model `config` names for these series, and train it."""
-    make_deterministic(params.seed, params.threads)
-    model = build_model(config, train_set.series.shape[1])
+    n_points = train_set.series.shape[1]
+    check_model_fits(config, "model", n_points)
+    device = resolve_device(params.device)
+    make_deterministic(params.seed, params.threads, device)
+    model = build_model(config, n_points)
     labelled = [(d.series, d.table["label"]) for d in (train_set, val_set)]
-    return model, train(model, *labelled, params, on_epoch=on_epoch)
+    return model, train(model, *labelled, params, on_epoch=on_epoch, device=device)

@@ -1,8 +1,12 @@
-"""Stage generate: synthetic sine waves, some with a flat segment -> data/generated/."""
+"""Stage generate: the series -> data/generated/.
+
+Synthetic sine waves, some with a flat segment (`dataset.source = generate`),
+or the user's own labelled series read from `dataset.path` (`source = file`).
+"""
 
 from pathlib import Path
 
-from attention_ts.data import generate, save_dataset
+from attention_ts.data import generate, read_labelled, save_dataset
 from attention_ts.io import atomic_output
 from attention_ts.params import load_params
 from attention_ts.stage import run
@@ -11,11 +15,17 @@ OUTPUT = Path("data/generated")
 
 
 def main() -> None:
-    params = load_params().generate
-    dataset = generate(params)
+    params = load_params()
+    if params.dataset.source == "file":
+        dataset = read_labelled(params.dataset)
+        origin = f"read from {params.dataset.path}"
+    else:
+        dataset = generate(params.generate)
+        origin = "generated"
     with atomic_output(OUTPUT) as tmp:
         save_dataset(tmp, "series", dataset)
-    print(f"generated {dataset.series.shape[0]} series of {dataset.series.shape[1]} points")
+    n_series, n_points = dataset.series.shape
+    print(f"{origin}: {n_series} series of {n_points} points")
 
 
 if __name__ == "__main__":

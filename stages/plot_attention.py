@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from attention_ts.data import load_dataset
+from attention_ts.data import NO_SEGMENT, load_dataset
 from attention_ts.io import atomic_output
 from attention_ts.models import attention_on_time_axis, load_model, predict
 from attention_ts.params import load_params
@@ -22,6 +22,13 @@ from attention_ts.stage import run
 SPLIT_DIR = Path("data/split")
 MODEL = Path("models/model.pt")
 OUTPUT = Path("plots/attention")
+
+
+def _segment(row: np.void) -> tuple[int, int] | None:
+    """[start, end) of the series' flat segment; None if normal or, in a user's file, unknown."""
+    if row["segment_start"] == NO_SEGMENT:
+        return None
+    return int(row["segment_start"]), int(row["segment_end"])
 
 
 def main() -> None:
@@ -51,7 +58,7 @@ def main() -> None:
                     label=label,
                     probability=float(probabilities[k]),
                     prediction=int(probabilities[k] >= params.evaluate.threshold),
-                    segment=(int(row["segment_start"]), int(row["segment_end"])) if label else None,
+                    segment=_segment(row),
                 )
                 for k, (index, row) in enumerate(zip(chosen, test.table[chosen]))
             ]

@@ -25,6 +25,8 @@ PROJECT_FILES = [
     ".gitignore",
     ".dvc/config",
     ".dvc/.gitignore",
+    ".dvc/offline_plots.html",  # .dvc/config's plots.html_template
+    "tests/data/labelled_sample.csv",  # params.yaml's dataset.path: a dep of the generate stage
 ]
 PROJECT_DIRS = ["stages", "attention_ts"]
 
@@ -43,16 +45,19 @@ def project_env() -> dict[str, str]:
 
 
 class Project:
-    """A throwaway copy of the project, with helpers to run git and dvc in it."""
+    """A throwaway copy of the project, with helpers to run git and dvc in it.
 
-    def __init__(self, root: Path) -> None:
+    Its params are `raw_params`, or the tiny ones when not given.
+    """
+
+    def __init__(self, root: Path, raw_params: dict | None = None) -> None:
         self.root = root
         for name in PROJECT_FILES:
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(REPO / name, root / name)
         for name in PROJECT_DIRS:
             shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        self.write_params(tiny_raw_params())
+        self.write_params(raw_params or tiny_raw_params())
         self.run("git", "init", "-q")
         self.run("git", "add", "-A")
         self.run("git", "commit", "-qm", "tiny project")

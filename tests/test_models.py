@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from attention_ts.models import (
+    ATTENTION_MODELS,
     MODELS,
     FlatRunRule,
     GatedAttention,
@@ -25,8 +26,6 @@ from attention_ts.models import (
 from attention_ts.params import MODEL_NAMES
 from attention_ts.stage import PipelineError
 from tests.conftest import ORIGINAL, tiny_config, tiny_model
-
-ATTENTION_MODELS = ("bilstm_attention", "local_attention")
 
 
 def _original_parameter_count(hidden: int = 32) -> int:
@@ -214,3 +213,50 @@ def test_unfitted_minirocket_says_so():
     model = build_model(dataclasses.replace(ORIGINAL, name="minirocket"), n_points=60)
     with pytest.raises(PipelineError, match="no fitted features"):
         model(torch.randn(2, 60))
+
+
+def test_a_model_file_cut_anywhere_gives_a_clear_error(tmp_path):
+    """However short a copy or download stopped, one PipelineError, never an OSError or EOFError."""
+    path = tmp_path / "model.pt"
+    save_model(path, tiny_model("mlp"), tiny_config("mlp"), 60)
+    whole = path.read_bytes()
+    for length in range(0, len(whole), len(whole) // 50):
+        path.write_bytes(whole[:length])
+        with pytest.raises(PipelineError, match="is not a usable model"):
+            load_model(path)
+
+
+class _RunsCodeWhenUnpickled:
+    def __reduce__(self):
+        return (print, ("unpickled and ran code",))
+
+
+def _checkpoint(**changes) -> dict:
+    config = tiny_config("mlp")
+    saved = {"config": dataclasses.asdict(config), "n_points": 60}
+    return {**saved, "state_dict": tiny_model("mlp").state_dict(), **changes}
+
+
+NOT_CHECKPOINTS = {  # what a model file might hold instead of what save_model writes
+    "tensor": lambda: torch.zeros(3),
+    "list": lambda: [1, 2],
+    "n_points": lambda: _checkpoint(n_points="sixty"),
+    "config": lambda: _checkpoint(config={"name": "mlp"}),  # an older version's config
+    "state_dict": lambda: _checkpoint(state_dict=tiny_model("cnn").state_dict()),
+    "pickled_object": lambda: _checkpoint(config=_RunsCodeWhenUnpickled()),
+}
+
+
+@pytest.mark.parametrize("kind", [*NOT_CHECKPOINTS, "random_bytes"])
+def test_a_file_that_is_not_a_checkpoint_gives_a_clear_error(tmp_path, capsys, kind):
+    path = tmp_path / "model.pt"
+    if kind == "random_bytes":
+        path.write_bytes(np.random.default_rng(0).bytes(2000))
+    else:
+        torch.save(NOT_CHECKPOINTS[kind](), path)
+    with pytest.raises(PipelineError, match="is not a usable model") as caught:
+        load_model(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "weights_only" not in message  # torch's own text advises loading untrusted pickles
+    assert "ran code" not in capsys.readouterr().out

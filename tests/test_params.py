@@ -102,8 +102,15 @@ def test_segment_too_short_for_the_series():
 
 def test_downsample_longer_than_series():
     raw = _set(default_raw_params(), "model.downsample", 600)
-    with pytest.raises(ParamsError, match=r"model.downsample = 600 .*generate.n_points = 500"):
+    with pytest.raises(ParamsError, match=r"model.downsample = 600 .*\(500 points\)"):
         build(Params, raw)
+
+
+def test_a_file_source_defers_the_length_and_class_checks_to_the_file():
+    """With dataset.source = file, generate.* says nothing about the series: no check on it."""
+    raw = _set(default_raw_params(), "model.downsample", 600)
+    raw = _set(_set(raw, "generate.n_series", 8), "dataset.source", "file")
+    assert build(Params, raw).model.downsample == 600
 
 
 def test_split_that_leaves_a_class_out():

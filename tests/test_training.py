@@ -5,11 +5,20 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 import torch
 
 from attention_ts.data import generate, split
 from attention_ts.models import build_model
-from attention_ts.training import evaluate_loss, make_deterministic, train
+from attention_ts.params import ParamsError
+from attention_ts.stage import PipelineError
+from attention_ts.training import (
+    evaluate_loss,
+    fit_model,
+    make_deterministic,
+    resolve_device,
+    train,
+)
 
 
 def _fit(params, **train_overrides):
@@ -52,3 +61,28 @@ def test_early_stopping_restores_the_best_epoch(tiny_params):
     y = torch.from_numpy(val_set.table["label"]).float()
     restored_loss, _ = evaluate_loss(model, lambda b: model(b)[0], x, y)
     assert np.isclose(restored_loss, best.val_loss, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "cuda_available", "expected"),
+    [("auto", False, "cpu"), ("auto", True, "cuda"), ("cpu", True, "cpu"), ("cuda", True, "cuda")],
+)
+def test_train_device_picks_cuda_only_when_asked_and_there(
+    monkeypatch, name, cuda_available, expected
+):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda_available)
+    assert resolve_device(name).type == expected
+
+
+def test_asking_for_cuda_without_one_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(PipelineError, match=r"train.device = cuda.*allowed: auto .* or cpu"):
+        resolve_device("cuda")
+
+
+def test_a_model_too_long_for_the_series_is_refused_before_training(tiny_params):
+    """Series from a file are checked here, where their length is first known."""
+    data = generate(tiny_params.generate).subset(np.arange(40))
+    config = dataclasses.replace(tiny_params.model, downsample=data.series.shape[1] + 1)
+    with pytest.raises(ParamsError, match=r"model.downsample = 101 is longer than the series"):
+        fit_model(config, tiny_params.train, data, data)

@@ -1,0 +1,643 @@
+"""Series from users' files: CSV (wide or long) and the UCR/UEA tab-separated layout.
+
+Layouts (`LAYOUTS`):
+- wide: a header row, then one series per line; an optional id column (header
+  `id_column`) and label column (header `label_column`); every other column is
+  a value, in order;
+- long: a header naming exactly `id_column`, `t` and `value` (any order; plus
+  `label_column` when given), one point per line; the lines of a series are
+  contiguous, `t` (a number) orders the points within it;
+- tsv: the UCR/UEA archive's: tab-separated, no header, the label first, then
+  the values; ids are line numbers;
+- auto: a `.tsv` name is tsv; a header with the id, `t` and `value` columns
+  is long (so that an extra column is reported, not read as values); anything
+  else is wide.
+
+Files are UTF-8 (a BOM is fine), one record per line (no line breaks inside
+quoted cells), CSV quoting allowed; blank lines are skipped, and ids, labels
+and numbers may have spaces around them. Files are read `batch_size` series
+at a time, so memory stays bounded by the batch, not the file (plus the ids
+seen so far, kept to refuse duplicates). Every line is checked, and a bad one
+raises `SeriesFileError` naming the file, the line, the column and what is
+allowed.
+Numbers are parsed a chunk of lines at a time by numpy's C reader; only when
+that fails is the chunk parsed again cell by cell to find the exact bad cell,
+so the fast path decides nothing the cell-by-cell reference would not.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+import numpy as np
+
+from attention_ts.io import atomic_output
+from attention_ts.stage import PipelineError
+
+LAYOUTS = ("auto", "wide", "long", "tsv")
+LONG_COLUMNS = ("t", "value")  # with the id column (and the label column, if any)
+LONG_CHUNK_LINES = 65536  # lines (points) parsed at once in the long layout
+SHOWN_CHARS = 20  # a bad cell's text is shown up to this many characters
+NUMBERS = "finite numbers (missing values must be filled in, or the series dropped)"
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # values are stored as float32
+QUOTE = '"'
+CSV_RULES = "one record per line; cells holding the delimiter or a quote quoted, quotes doubled"
+CSV_SPECIAL = re.compile(r'[,"\r\n]')  # a cell holding one of these is quoted
+
+
+class SeriesFileError(PipelineError):
+    """A series file the reader cannot accept; the message says where and what is allowed.
+
+    "<path>: row R, column C (<header name>): <problem>; allowed: <what>", where
+    the row is the 1-based line number in the file and the column is 1-based;
+    parts that do not apply are left out. `row` and `column` are kept too.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        problem: str,
+        allowed: str,
+        row: int | None = None,
+        column: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        where = [] if row is None else [f"row {row}"]
+        if column is not None:
+            where.append(f"column {column}" if not name else f"column {column} ({name})")
+        place = f"{path}: {', '.join(where)}" if where else str(path)
+        super().__init__(f"{place}: {problem}; allowed: {allowed}")
+        self.path, self.row, self.column = path, row, column
+
+
+class SeriesBatch(NamedTuple):
+    ids: list[str]  # (n,) the id column's text, or the line number as text when there is none
+    rows: list[int]  # (n,) 1-based line number of each series (long layout: its first line)
+    values: np.ndarray  # (n, points) float32
+    labels: list[str] | None  # (n,) the label cell's text, stripped; None when there are none
+
+
+class Lines(NamedTuple):
+    rows: list[int]  # (n,) 1-based line numbers
+    texts: list[str]  # (n,) each line's text, without its line ending
+
+
+def show(text: str) -> str:
+    """A cell's text for a message: quoted, escapes visible, cut at SHOWN_CHARS."""
+    return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "...")
+
+
+@dataclass(frozen=True)
+class Table:
+    """How to read the lines of one file: where the numbers and the texts are."""
+
+    path: Path
+    delimiter: str
+    names: tuple[str | None, ...]  # each column's header name; None: the file has no header
+    numeric: tuple[int, ...]  # 0-based columns read as numbers, in order
+    text: tuple[int, ...]  # 0-based columns kept as stripped, non-empty text (ids, labels)
+    text_kinds: tuple[str, ...]  # what each text column holds: "id" or "label"
+    reference: str  # what sets the field count, for messages: "the header" or "row 1"
+
+    def error(
+        self, problem: str, allowed: str, row: int | None = None, column: int | None = None
+    ) -> SeriesFileError:
+        """SeriesFileError at 0-based `column` of line `row`, named by its header."""
+        if column is None:
+            return SeriesFileError(self.path, problem, allowed, row)
+        return SeriesFileError(self.path, problem, allowed, row, column + 1, self.names[column])
+
+    def split(self, row: int, text: str) -> list[str]:
+        """One line's fields, as the csv module reads them; the count is checked."""
+        fields = csv_fields(self.path, row, text, self.delimiter)
+        if len(fields) != len(self.names):
+            raise self.error(
+                f"{len(fields)} fields, {self.reference} has {len(self.names)}",
+                f"{len(self.names)} fields in every line (is a cell missing or extra?)",
+                row,
+            )
+        return fields
+
+
+def csv_fields(path: Path, row: int, text: str, delimiter: str) -> list[str]:
+    """One line's fields, as the csv module (strict about quotes) reads them."""
+    try:
+        return next(csv.reader([text], delimiter=delimiter, strict=True))
+    except csv.Error as error:
+        raise SeriesFileError(path, f"malformed line ({error})", CSV_RULES, row) from None
+
+
+def number(text: str) -> float:
+    """A cell as a number, as numpy's text reader reads it; ValueError if it is none.
+
+    float() with the two things numpy refuses also refused: digits other
+    than ASCII and underscores.
+    """
+    stripped = text.strip()
+    if not stripped.isascii() or "_" in stripped:
+        raise ValueError(text)
+    return float(stripped)
+
+
+def parse_cells(table: Table, lines: Lines) -> tuple[np.ndarray, list[list[str]]]:
+    """The reference parser: every cell checked on its own, the first bad one raised.
+
+    Returns the numbers (n, len(numeric)) float64, each within float32's
+    range, and the text columns ([len(text)][n], stripped). Slow; run only on
+    a chunk that the fast path refused.
+    """
+    values = np.empty((len(lines.rows), len(table.numeric)))
+    texts: list[list[str]] = [[] for _ in table.text]
+    for i, (row, text) in enumerate(zip(*lines)):
+        fields = table.split(row, text)
+        for column, kind, kept in zip(table.text, table.text_kinds, texts):
+            kept.append(fields[column].strip())
+            if not kept[-1]:
+                raise table.error(
+                    f"empty {kind}", f"a non-empty {kind} for every series", row, column
+                )
+        for k, column in enumerate(table.numeric):
+            values[i, k] = cell_number(table, row, column, fields[column])
+    return values, texts
+
+
+def cell_number(table: Table, row: int, column: int, text: str) -> float:
+    """One numeric cell, or the SeriesFileError that says what is wrong with it."""
+    if not text.strip():
+        raise table.error("empty cell", NUMBERS, row, column)
+    try:
+        value = number(text)
+    except ValueError:
+        raise table.error(f"{show(text)} is not a number", NUMBERS, row, column) from None
+    if not np.isfinite(value):
+        raise table.error(f"{show(text)} is not a finite number", NUMBERS, row, column)
+    if abs(value) > FLOAT32_MAX:
+        raise table.error(
+            f"{show(text)} is beyond float32's range",
+            f"finite numbers within +-{FLOAT32_MAX:.4g}",
+            row,
+            column,
+        )
+    return value
+
+
+def nth_field(text: str, column: int, n_fields: int, delimiter: str) -> str:
+    """Field `column` of an unquoted line of `n_fields` fields, splitting from the nearer end."""
+    if column < n_fields // 2:
+        return text.split(delimiter, column + 1)[column]
+    return text.rsplit(delimiter, n_fields - column)[1]
+
+
+def column_runs(columns: tuple[int, ...]) -> list[slice]:
+    """Sorted column indices as slices of consecutive ones: (1, 2, 3, 7) -> [1:4, 7:8]."""
+    slices = []
+    for _, group in itertools.groupby(enumerate(columns), key=lambda pair: pair[1] - pair[0]):
+        run = [column for _, column in group]
+        slices.append(slice(run[0], run[-1] + 1))
+    return slices
+
+
+def parse_fast(table: Table, lines: Lines) -> tuple[np.ndarray, list[list[str]]] | None:
+    """What `parse_cells` returns, parsed a chunk at a time by numpy; None where it cannot tell.
+
+    Unquoted lines (the usual case) go to np.loadtxt as they are; a chunk
+    with quotes is split by the csv module first and its numeric cells
+    rejoined. Anything unusual (a field count off, a cell numpy refuses, a
+    value that is not finite, an empty text cell) returns None, and the
+    caller runs the reference parser on the chunk, which finds the cell.
+    """
+    n_fields, delimiter = len(table.names), table.delimiter
+    if QUOTE in "".join(lines.texts):
+        try:
+            split = [table.split(row, text) for row, text in zip(*lines)]
+        except SeriesFileError:
+            return None
+        numeric = column_runs(table.numeric)
+        source = [delimiter.join(itertools.chain(*(f[s] for s in numeric))) for f in split]
+        texts = [[fields[column].strip() for fields in split] for column in table.text]
+        usecols = None
+    else:
+        if set(map(str.count, lines.texts, itertools.repeat(delimiter))) != {n_fields - 1}:
+            return None
+        source, usecols = lines.texts, table.numeric
+        texts = [
+            [nth_field(text, column, n_fields, delimiter).strip() for text in lines.texts]
+            for column in table.text
+        ]
+    try:
+        values = np.loadtxt(
+            source,
+            delimiter=delimiter,
+            dtype=np.float64,
+            usecols=usecols,
+            comments=None,
+            quotechar=None,
+            ndmin=2,
+        )  # (n, len(numeric))
+    except ValueError:
+        return None
+    shape_ok = values.shape == (len(lines.rows), len(table.numeric))
+    in_range = np.abs(values) <= FLOAT32_MAX  # False for NaN and inf too
+    if not shape_ok or not in_range.all() or not all(map(all, texts)):
+        return None
+    return values, texts
+
+
+def parse(table: Table, lines: Lines) -> tuple[np.ndarray, list[list[str]]]:
+    """Numbers (n, len(numeric)) float64 and text columns of `lines`; SeriesFileError if bad."""
+    return parse_fast(table, lines) or parse_cells(table, lines)
+
+
+def decode(path: Path, row: int, raw: bytes, delimiter: str) -> str:
+    """One line's bytes as text, without its line ending (and the first line's BOM)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        column = raw[: error.start].count(delimiter.encode()) + 1
+        byte = raw[error.start]
+        raise SeriesFileError(
+            path,
+            f"byte 0x{byte:02x} is not UTF-8",
+            "UTF-8 text (save the file as UTF-8)",
+            row,
+            column,
+        ) from None
+    text = text.removesuffix("\n").removesuffix("\r")
+    return text.removeprefix("\ufeff") if row == 1 else text
+
+
+def read_lines(
+    path: Path, stream: BinaryIO, size: int, delimiter: str, row: int = 0
+) -> Iterator[Lines]:
+    """The non-blank lines of `stream` after line `row`, `size` at a time."""
+    while raw := list(itertools.islice(stream, size)):
+        try:  # the whole chunk at once; line by line only to find a bad byte
+            texts = b"".join(raw).decode("utf-8").split("\n")[: len(raw)]
+        except UnicodeDecodeError:
+            texts = [decode(path, row + 1 + k, line, delimiter) for k, line in enumerate(raw)]
+        texts = [text.removesuffix("\r") for text in texts]
+        if row == 0:
+            texts[0] = texts[0].removeprefix("\ufeff")
+        kept = [(n, text) for n, text in enumerate(texts, start=row + 1) if text.strip()]
+        row += len(raw)
+        if kept:
+            yield Lines([n for n, _ in kept], [text for _, text in kept])
+
+
+def first_line(path: Path, stream: BinaryIO, delimiter: str) -> tuple[int, str]:
+    """(line number, text) of the first non-blank line; SeriesFileError if there is none."""
+    for row, raw in enumerate(stream, start=1):
+        text = decode(path, row, raw, delimiter)
+        if text.strip():
+            return row, text
+    raise SeriesFileError(path, "empty file", "a file with at least one series")
+
+
+def header_names(path: Path, row: int, text: str) -> tuple[str, ...]:
+    """The stripped names of a CSV header line."""
+    return tuple(name.strip() for name in csv_fields(path, row, text, ","))
+
+
+def find_column(
+    path: Path, names: tuple[str, ...], name: str, row: int, required: bool
+) -> int | None:
+    """0-based index of the one column headed `name`; None if absent and not `required`."""
+    found = [i for i, header in enumerate(names) if header == name]
+    if len(found) > 1:
+        raise SeriesFileError(
+            path,
+            f"{name!r} heads {len(found)} columns ({', '.join(str(i + 1) for i in found)})",
+            f"one column named {name!r}",
+            row,
+        )
+    if not found and required:
+        listed = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        raise SeriesFileError(
+            path,
+            f"no column named {name!r} in the header ({listed})",
+            f"a header with a {name!r} column",
+            row,
+        )
+    return found[0] if found else None
+
+
+def wide_table(
+    path: Path, row: int, names: tuple[str, ...], id_column: str, label_column: str | None
+) -> tuple[Table, int | None, int | None]:
+    """The wide layout's table, and the 0-based columns of the ids and the labels (or None)."""
+    if len(names) == 1 and any(sign in names[0] for sign in (";", "\t")):
+        raise SeriesFileError(
+            path,
+            f"the header {show(names[0])} is one column",
+            "comma-separated columns (a tab-separated UCR/UEA file: name it .tsv or use tsv)",
+            row,
+        )
+    for column, name in enumerate(names):
+        if not name:
+            raise SeriesFileError(
+                path,
+                "empty column name in the header (a saved row index?)",
+                "a name for every column; drop an index column or name it as the id column",
+                row,
+                column + 1,
+            )
+    ids = find_column(path, names, id_column, row, required=False)
+    labels = None if label_column is None else find_column(path, names, label_column, row, True)
+    if labels is not None and labels == ids:
+        raise SeriesFileError(
+            path, f"{label_column!r} is both the id and the label column", "two columns", row
+        )
+    kept = {column: kind for column, kind in ((ids, "id"), (labels, "label")) if column is not None}
+    numeric = tuple(column for column in range(len(names)) if column not in kept)
+    if not numeric:
+        raise SeriesFileError(path, "no value columns", "at least one column of values", row)
+    table = Table(
+        path, ",", names, numeric, tuple(kept), tuple(kept.values()), reference="the header"
+    )
+    return table, ids, labels
+
+
+def long_table(
+    path: Path, row: int, names: tuple[str, ...], id_column: str, label_column: str | None
+) -> Table:
+    """The long layout's table: numbers (t, value), texts (id[, label])."""
+    wanted = [id_column, *LONG_COLUMNS] + ([] if label_column is None else [label_column])
+    allowed = "exactly the columns " + ", ".join(wanted) + " in any order"
+    if len(set(wanted)) < len(wanted):
+        raise SeriesFileError(path, "the id, t, value and label columns are not distinct", allowed)
+    for column, name in enumerate(names):
+        if name not in wanted:
+            raise SeriesFileError(path, "unexpected column", allowed, row, column + 1, name)
+    index = {name: find_column(path, names, name, row, required=True) for name in wanted}
+    texts = [id_column] + ([] if label_column is None else [label_column])
+    return Table(
+        path,
+        ",",
+        names,
+        tuple(index[name] for name in LONG_COLUMNS),
+        tuple(index[name] for name in texts),
+        ("id", "label")[: len(texts)],
+        reference="the header",
+    )
+
+
+def tsv_table(path: Path, row: int, text: str) -> Table:
+    """The UCR/UEA layout's table, its field count taken from the first line."""
+    n_fields = len(csv_fields(path, row, text, "\t"))
+    if n_fields < 2:
+        hint = " (comma-separated? name it .csv or use layout wide or long)" if "," in text else ""
+        raise SeriesFileError(
+            path, f"one field{hint}", "a label, then the values, tab-separated", row
+        )
+    return Table(
+        path,
+        "\t",
+        ("label",) + (None,) * (n_fields - 1),
+        tuple(range(1, n_fields)),
+        (0,),
+        ("label",),
+        reference=f"row {row}",
+    )
+
+
+def iter_series(
+    path: Path,
+    layout: str = "auto",
+    label_column: str | None = None,
+    id_column: str = "id",
+    batch_size: int = 1000,
+) -> Iterator[SeriesBatch]:
+    """The series of a CSV/TSV file, `batch_size` at a time, each line checked.
+
+    Memory stays bounded by the batch (plus the ids seen so far, to refuse
+    duplicates). Raises SeriesFileError for anything wrong with the file,
+    PipelineError for a bad `layout` or `batch_size`.
+    """
+    if layout not in LAYOUTS:
+        raise PipelineError(f"layout {layout!r} is unknown; allowed: {', '.join(LAYOUTS)}")
+    if batch_size < 1:
+        raise PipelineError(f"batch size {batch_size}; allowed: an integer >= 1")
+    path = Path(path)
+    try:
+        with open(path, "rb") as stream:
+            yield from read_file(path, stream, layout, label_column, id_column, batch_size)
+    except OSError as error:
+        raise SeriesFileError(
+            path, f"cannot read it ({error.strerror or error})", "a readable CSV or TSV file"
+        ) from None
+
+
+def read_file(
+    path: Path,
+    stream: BinaryIO,
+    layout: str,
+    label_column: str | None,
+    id_column: str,
+    batch_size: int,
+) -> Iterator[SeriesBatch]:
+    """iter_series on an open file."""
+    if layout == "tsv" or (layout == "auto" and path.suffix.lower() == ".tsv"):
+        table = tsv_table(path, *first_line(path, stream, "\t"))
+        stream.seek(0)  # the first line is a series too
+        batches = rows_series(table, read_lines(path, stream, batch_size, "\t"), None, 0)
+    else:
+        row, text = first_line(path, stream, ",")
+        names = header_names(path, row, text)
+        if layout == "long" or (layout == "auto" and {id_column, *LONG_COLUMNS} <= set(names)):
+            table = long_table(path, row, names, id_column, label_column)
+            chunks = read_lines(path, stream, LONG_CHUNK_LINES, ",", row)
+            batches = long_series(table, chunks, batch_size)
+        else:
+            table, ids, labels = wide_table(path, row, names, id_column, label_column)
+            batches = rows_series(
+                table, read_lines(path, stream, batch_size, ",", row), ids, labels
+            )
+    empty = True
+    for batch in batches:
+        empty = False
+        yield batch
+    if empty:
+        raise SeriesFileError(path, "no series", "at least one series")
+
+
+def check_unique(
+    table: Table, seen: dict[str, int], ids: list[str], rows: list[int], column: int
+) -> None:
+    """Refuse an id already seen (in this batch or an earlier one); remember the new ones."""
+    for series_id, row in zip(ids, rows):
+        first = seen.setdefault(series_id, row)
+        if first != row:
+            raise table.error(
+                f"id {show(series_id)} is already the id of row {first}",
+                "a different id for every series",
+                row,
+                column,
+            )
+
+
+def rows_series(
+    table: Table, chunks: Iterator[Lines], ids: int | None, labels: int | None
+) -> Iterator[SeriesBatch]:
+    """One series per line (wide, tsv): each chunk of lines is a batch."""
+    seen: dict[str, int] = {}
+    for lines in chunks:
+        values, texts = parse(table, lines)
+        kept = dict(zip(table.text, texts))
+        if ids is None:
+            series_ids = [str(row) for row in lines.rows]
+        else:
+            series_ids = kept[ids]
+            check_unique(table, seen, series_ids, lines.rows, ids)
+        yield SeriesBatch(series_ids, lines.rows, values.astype(np.float32), kept.get(labels))
+
+
+class Points(NamedTuple):
+    """Consecutive lines of one series in the long layout (possibly only part of it)."""
+
+    series_id: str
+    rows: np.ndarray  # (k,) line numbers
+    numbers: np.ndarray  # (k, 2) t and value, float64
+    labels: list[str] | None  # (k,)
+
+
+def long_points(table: Table, chunks: Iterator[Lines]) -> Iterator[Points]:
+    """Each run of lines with the same id, chunk by chunk (a run may continue in the next)."""
+    for lines in chunks:
+        numbers, texts = parse(table, lines)  # (n, 2), [ids, labels?]
+        ids = np.array(texts[0], dtype=object)  # (n,)
+        starts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1), len(ids)]
+        rows = np.array(lines.rows)  # (n,)
+        for start, end in itertools.pairwise(starts):
+            labels = texts[1][start:end] if len(texts) > 1 else None
+            yield Points(ids[start], rows[start:end], numbers[start:end], labels)
+
+
+def long_series(table: Table, chunks: Iterator[Lines], batch_size: int) -> Iterator[SeriesBatch]:
+    """Series of the long layout: runs of one id joined, checked, sorted by t, batched."""
+    finished = []  # SeriesBatch fields of one series each: (id, row, values, label)
+    seen: dict[str, int] = {}
+    n_points = None  # the first series' length, once known
+    for _, parts in itertools.groupby(long_points(table, chunks), key=lambda p: p.series_id):
+        finished.append(one_long_series(table, list(parts), seen, n_points))
+        n_points = len(finished[-1][2])
+        if len(finished) == batch_size:
+            yield long_batch(finished)
+            finished = []
+    if finished:
+        yield long_batch(finished)
+
+
+def long_batch(finished: list[tuple[str, int, np.ndarray, str | None]]) -> SeriesBatch:
+    """The finished series (id, row, values, label) as one batch."""
+    ids, rows, values, labels = zip(*finished)
+    return SeriesBatch(
+        list(ids), list(rows), np.stack(values), None if labels[0] is None else list(labels)
+    )
+
+
+def one_long_series(
+    table: Table, parts: list[Points], seen: dict[str, int], n_points: int | None
+) -> tuple[str, int, np.ndarray, str | None]:
+    """One series' (id, first row, values (points,) in t order, label), all checked.
+
+    `seen` maps the ids so far to their first rows; `n_points` is the length
+    every series must have (None for the first).
+    """
+    series_id, first = parts[0].series_id, int(parts[0].rows[0])
+    rows = np.concatenate([part.rows for part in parts])  # (points,)
+    numbers = np.concatenate([part.numbers for part in parts])  # (points, 2)
+    id_column, t_column = table.text[0], table.numeric[0]
+    earlier = seen.setdefault(series_id, first)
+    if earlier != first:
+        raise table.error(
+            f"series {show(series_id)} (first seen at row {earlier}) continues after other series",
+            "the lines of each series together (sort the file by id, then t)",
+            first,
+            id_column,
+        )
+    order = np.argsort(numbers[:, 0], kind="stable")  # (points,)
+    t = numbers[order, 0]
+    repeats = np.flatnonzero(t[1:] == t[:-1])
+    if len(repeats):
+        later, earlier_row = rows[order[repeats[0] + 1]], rows[order[repeats[0]]]
+        raise table.error(
+            f"t = {t[repeats[0]]:g} of series {show(series_id)} repeats row {earlier_row}",
+            "each t once per series",
+            int(later),
+            t_column,
+        )
+    if n_points is not None and len(rows) != n_points:
+        raise table.error(
+            f"series {show(series_id)} has {len(rows)} points, the first series {n_points}",
+            "the same number of points in every series",
+            first,
+            id_column,
+        )
+    labels = None if parts[0].labels is None else [x for part in parts for x in part.labels]
+    if labels is not None:
+        differs = next((k for k, label in enumerate(labels) if label != labels[0]), None)
+        if differs is not None:
+            raise table.error(
+                f"label {show(labels[differs])} differs from {show(labels[0])} of row {first}",
+                "one label per series",
+                int(rows[differs]),
+                table.text[1],
+            )
+    label = None if labels is None else labels[0]
+    return series_id, first, numbers[order, 1].astype(np.float32), label
+
+
+def read_series(
+    path: Path, layout: str = "auto", label_column: str | None = None, id_column: str = "id"
+) -> SeriesBatch:
+    """The whole file as one batch: iter_series' batches concatenated."""
+    batches = list(iter_series(path, layout, label_column, id_column))
+    labels = None if batches[0].labels is None else [x for b in batches for x in b.labels]
+    return SeriesBatch(
+        [x for b in batches for x in b.ids],
+        [x for b in batches for x in b.rows],
+        np.concatenate([b.values for b in batches]),
+        labels,
+    )
+
+
+def csv_cell(text: str) -> str:
+    """`text` as a CSV cell: quoted, quotes doubled, if it holds a comma, quote or newline."""
+    return QUOTE + text.replace(QUOTE, 2 * QUOTE) + QUOTE if CSV_SPECIAL.search(text) else text
+
+
+def write_series(path: Path, series: SeriesBatch, layout: str = "wide") -> None:
+    """Write `series` in `layout` (wide, long or tsv) so that `read_series` reads it back.
+
+    Columns: wide `id[,label],v0,...`; long `id,t,value[,label]` with t = 0,
+    1, ...; tsv the label, then the values (labels required). Values are
+    written with 9 significant digits, which float32 survives exactly.
+    Written atomically, for tests, benchmarks and examples.
+    """
+    ids = [csv_cell(series_id) for series_id in series.ids]
+    labels = None if series.labels is None else [csv_cell(label) for label in series.labels]
+    n_points = series.values.shape[1]
+    with atomic_output(path) as tmp, open(tmp, "w", newline="") as stream:
+        if layout == "wide":
+            names = ["id", *(["label"] if labels else []), *(f"v{i}" for i in range(n_points))]
+            stream.write(",".join(names) + "\n")
+            line = ",".join(["%s"] * (2 if labels else 1) + ["%.9g"] * n_points) + "\n"
+            for k, row in enumerate(series.values.tolist()):
+                stream.write(line % (ids[k], *([labels[k]] if labels else []), *row))
+        elif layout == "long":
+            stream.write("id,t,value" + (",label" if labels else "") + "\n")
+            for k, row in enumerate(series.values.tolist()):
+                end = f",{labels[k]}\n" if labels else "\n"
+                stream.writelines(f"{ids[k]},{t},{value:.9g}{end}" for t, value in enumerate(row))
+        elif layout == "tsv" and series.labels is not None:
+            line = "\t".join(["%s"] + ["%.9g"] * n_points) + "\n"
+            for label, row in zip(series.labels, series.values.tolist()):
+                stream.write(line % (label, *row))
+        else:
+            raise ValueError(f"cannot write layout {layout!r} (tsv needs labels)")

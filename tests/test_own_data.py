@@ -1,0 +1,183 @@
+"""Training on your own labelled series: `dataset.source = file`.
+
+The shipped sample (tests/data/labelled_sample.csv, made by the generator)
+is read back to the generated series, in the CSV and the UCR/UEA .tsv
+layout; every kind of bad file stops with one message naming the file, the
+row and the column; and the real `dvc repro` runs the whole pipeline on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pytest
+
+from attention_ts.data import NO_SEGMENT, load_dataset, read_labelled
+from attention_ts.params import DatasetParams, Params, ParamsError, build
+from attention_ts.series_io import SeriesFileError, write_series
+from tests.conftest import default_raw_params, tiny_raw_params
+from tests.project import Project
+from tests.sample_data import DECIMALS, SAMPLE, sample_dataset, sample_series
+
+FROM_SAMPLE = DatasetParams(
+    source="file",
+    path=str(SAMPLE),
+    label_column="label",
+    normal_label="0",
+    anomalous_label="1",
+)
+
+
+def _sample_lines() -> list[str]:
+    return SAMPLE.read_text().splitlines()
+
+
+def _write(tmp_path, name: str, lines: list[str]) -> DatasetParams:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return dataclasses.replace(FROM_SAMPLE, path=str(path))
+
+
+def _with_cell(lines: list[str], row: int, column: int, text: str) -> list[str]:
+    """`lines` with the cell at 1-based line `row`, 1-based `column` replaced by `text`."""
+    cells = lines[row - 1].split(",")
+    cells[column - 1] = text
+    return [*lines[: row - 1], ",".join(cells), *lines[row:]]
+
+
+def test_the_sample_file_is_what_the_generator_makes(tmp_path):
+    write_series(tmp_path / "sample.csv", sample_series())
+    assert (tmp_path / "sample.csv").read_bytes() == SAMPLE.read_bytes()
+    generated = sample_dataset()
+    read = read_labelled(FROM_SAMPLE)
+    np.testing.assert_allclose(read.series, generated.series, atol=0.5 * 10**-DECIMALS)
+    np.testing.assert_array_equal(read.table["label"], generated.table["label"])
+    np.testing.assert_array_equal(read.table["id"], generated.table["id"])
+    assert (read.table["segment_start"] == NO_SEGMENT).all()  # a file tells no segments
+    assert set(read.table["label"]) == {0, 1}
+
+
+def test_a_ucr_tsv_reads_like_the_csv(tmp_path):
+    """Label first, tab-separated, no header; labels written as floats, as some UCR files do."""
+    generated = read_labelled(FROM_SAMPLE)
+    names = {0: "-1.0000000e+00", 1: "1.0000000e+00"}
+    lines = [
+        "\t".join([names[label], *(f"{v:.3f}" for v in values)])
+        for label, values in zip(generated.table["label"], generated.series)
+    ]
+    params = dataclasses.replace(_write(tmp_path, "Sines_TRAIN.tsv", lines))
+    params = dataclasses.replace(params, normal_label="-1", anomalous_label="1")
+    read = read_labelled(params)
+    np.testing.assert_array_equal(read.series, generated.series)
+    np.testing.assert_array_equal(read.table["label"], generated.table["label"])
+    assert list(read.table["id"]) == list(range(1, len(lines) + 1))  # numbered by line
+
+
+def test_text_labels_map_to_the_classes_params_name(tmp_path):
+    lines = _sample_lines()
+    text = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[1] = {"0": "ok", "1": "frozen"}[cells[1]]
+        text.append(",".join(cells))
+    params = _write(tmp_path, "named.csv", text)
+    params = dataclasses.replace(params, normal_label="ok", anomalous_label="frozen")
+    expected = read_labelled(FROM_SAMPLE)
+    np.testing.assert_array_equal(read_labelled(params).table["label"], expected.table["label"])
+
+
+def _only_class(lines: list[str]) -> list[str]:
+    return [lines[0], *(line for line in lines[1:] if line.split(",")[1] == "0")]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda lines: _with_cell(lines, 5, 2, "7"), ["row 5", "column 'label'", "'7'", "allowed"]),
+        (lambda lines: _with_cell(lines, 9, 40, "nan"), ["row 9, column 40 (v37)", "allowed"]),
+        (lambda lines: _with_cell(lines, 3, 12, "1.2.3"), ["row 3, column 12 (v9)", "allowed"]),
+        (lambda lines: [*lines[:6], lines[6] + ",0.5", *lines[7:]], ["row 7", "allowed"]),
+        (lambda lines: _with_cell(lines, 4, 1, "a7"), ["row 4", "column 'id'", "'a7'", "allowed"]),
+        (_only_class, ["all 100 series have label '0'", "both classes"]),
+    ],
+    ids=["unknown label", "NaN", "non-numeric", "ragged row", "non-integer id", "one class"],
+)
+def test_a_bad_file_names_file_row_and_column(tmp_path, mutate, expected):
+    params = _write(tmp_path, "bad.csv", mutate(_sample_lines()))
+    with pytest.raises(SeriesFileError) as error:
+        read_labelled(params)
+    message = str(error.value)
+    assert message.startswith(params.path)
+    for fragment in expected:
+        assert fragment in message
+
+
+def test_a_missing_label_column_is_named(tmp_path):
+    params = dataclasses.replace(FROM_SAMPLE, label_column="class")
+    with pytest.raises(SeriesFileError, match="class"):
+        read_labelled(params)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("anomalous_label", 0, "two different labels"),
+        ("normal_label", True, "a label as written in the data file"),
+        ("source", "url", "one of generate, file"),
+    ],
+)
+def test_dataset_params_are_checked(key, value, expected):
+    raw = default_raw_params()
+    raw["dataset"][key] = value
+    with pytest.raises(ParamsError, match=expected):
+        build(Params, raw)
+
+
+def test_a_file_source_needs_a_csv_or_tsv():
+    raw = default_raw_params()
+    raw["dataset"].update(source="file", path="series.xlsx")
+    with pytest.raises(ParamsError, match=r"series.xlsx.*allowed: a .csv"):
+        build(Params, raw)
+
+
+def test_integer_labels_in_params_read_as_text():
+    assert build(Params, default_raw_params()).dataset.normal_label == "0"
+
+
+@pytest.mark.e2e
+def test_the_pipeline_trains_on_the_sample_file(tmp_path):
+    raw = tiny_raw_params()
+    raw["dataset"].update(source="file", path="tests/data/labelled_sample.csv")
+    raw["generate"]["n_points"] = 50  # not used: the file has 100 points per series
+    project = Project(tmp_path / "project", raw)
+    assert "train" in project.repro()
+
+    generated = load_dataset(project.root / "data/generated", "series")
+    expected = read_labelled(FROM_SAMPLE)
+    np.testing.assert_array_equal(generated.series, expected.series)
+    np.testing.assert_array_equal(generated.table["label"], expected.table["label"])
+    evaluated = project.json("metrics/evaluate.json")
+    assert 0.0 <= evaluated["roc_auc"] <= 1.0
+    located = project.json("metrics/attention.json")["attention"]
+    assert located["n_anomalous"] == 0 and located["mass_inside"] is None  # no segment known
+    assert 0.0 < located["normal_entropy"] <= 1.0
+    assert project.dvc("status", "dvc.yaml").stdout.strip().endswith("up to date.")
+
+    # a bad cell stops the pipeline with one line, and nothing half-written is left behind
+    before = (project.root / "data/generated/series.npy").read_bytes()
+    bad = project.root / "tests/data/labelled_sample.csv"
+    bad.write_text("\n".join(_with_cell(_sample_lines(), 8, 20, "oops")) + "\n")
+    failed = project.dvc("repro", check=False)
+    assert failed.returncode != 0
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "row 8, column 20 (v17)" in errors[0], failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert not list(project.root.rglob(".*.tmp-*"))
+    generated = project.root / "data/generated/series.npy"
+    assert not generated.exists() or generated.read_bytes() == before  # DVC removes, never half
+
+    shutil.copy(SAMPLE, bad)  # the good file again: its outputs come back from the cache
+    assert project.repro() == set()
+    assert generated.read_bytes() == before
