@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import psutil  # a dependency of dvc (its lock files record process ids)
+import psutil
 import pytest
 import torch
 import yaml
