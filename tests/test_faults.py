@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -86,16 +87,24 @@ def _wait_until_gone(processes: list[psutil.Process]) -> None:
 
 
 def _interrupt(
-    command: list[str], cwd: Path, signums: list[int], group: bool, ready: str, logs: Path
+    command: list[str],
+    cwd: Path,
+    signums: list[int],
+    group: bool,
+    ready: str,
+    logs: Path,
+    env: dict[str, str] | None = None,
 ) -> tuple[int, str]:
     """Run `command` until it prints `ready`, then send `signums`; return exit code and stderr.
 
     The signals go to the process itself, or with `group` to its whole
     process group, as Ctrl-C in a terminal does to `dvc repro` and the stage
-    it runs. Returns once every process of the group has exited.
+    it runs. Returns once every process of the group has exited, including
+    a stage that outlives the shell DVC started it with. `env` defaults to
+    `project_env()`.
     """
     stdout, stderr = logs / "stdout.txt", logs / "stderr.txt"
-    env = {**project_env(), "PYTHONUNBUFFERED": "1"}  # `ready` reaches the file at once
+    env = {**(env or project_env()), "PYTHONUNBUFFERED": "1"}  # `ready` reaches the file at once
     with open(stdout, "w") as out, open(stderr, "w") as err:
         process = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True
@@ -198,26 +207,64 @@ def project(tmp_path_factory) -> Project:
     return project
 
 
+@pytest.fixture
+def interruptible_project(project: Project) -> Iterator[Project]:
+    """The module's project, restored afterwards if a failing test left its outputs missing."""
+    yield project
+    project.repro()  # a no-op when the test passed
+
+
+def _shell_env(shell: str | None) -> dict[str, str]:
+    """The test env with DVC's stage shell set: `$SHELL`, or `/bin/sh` when SHELL is unset."""
+    env = project_env()
+    env.pop("SHELL", None)
+    return env if shell is None else {**env, "SHELL": shell}
+
+
+# How DVC reports a stage that Ctrl-C stopped depends on the shell it runs the
+# stage's cmd with: bash -c execs the stage, so DVC sees its exit code, 130; dash
+# (Debian's /bin/sh, used when SHELL is unset as in cron, Docker or CI) waits for
+# it and dies of the signal itself, so DVC sees -2 while the stage finishes its
+# cleanup alone. Either way nothing is left half-written.
+SIGINT_EXIT = {"/bin/bash": "exited with 130", None: "exited with -2"}
+
+
 @e2e
 @pytest.mark.parametrize(  # both signals to a stage alone: test_a_signal_while_writing_...
-    ("target", "signum"),
-    [("stage", signal.SIGTERM), ("dvc repro", signal.SIGINT), ("dvc repro", signal.SIGTERM)],
-    ids=["stage-SIGTERM", "dvc_repro-SIGINT", "dvc_repro-SIGTERM"],
+    ("target", "signum", "shell"),
+    [
+        ("stage", signal.SIGTERM, None),
+        ("dvc repro", signal.SIGINT, "/bin/bash"),
+        ("dvc repro", signal.SIGTERM, "/bin/bash"),
+        ("dvc repro", signal.SIGINT, None),
+        ("dvc repro", signal.SIGTERM, None),
+    ],
+    ids=[
+        "stage-SIGTERM",
+        "dvc_repro-SIGINT-bash",
+        "dvc_repro-SIGTERM-bash",
+        "dvc_repro-SIGINT-sh",
+        "dvc_repro-SIGTERM-sh",
+    ],
 )
-def test_an_interrupted_training_leaves_nothing_half_written(project, tmp_path, target, signum):
+def test_an_interrupted_training_leaves_nothing_half_written(
+    interruptible_project, tmp_path, target, signum, shell
+):
+    project = interruptible_project
     before = {name: (project.root / name).read_bytes() for name in (MODEL, SUMMARY)}
     if target == "stage":  # by hand; the signal goes to the stage alone
         command, group = [sys.executable, "-m", "stages.train"], False
     else:  # to dvc and the stage it runs, as Ctrl-C or a scheduler's SIGTERM do
         command, group = [sys.executable, "-m", "dvc", "repro", "-f", "-s", "train"], True
-    code, stderr = _interrupt(command, project.root, [signum], group, "epoch 1:", tmp_path)
+    env = _shell_env(shell)
+    code, stderr = _interrupt(command, project.root, [signum], group, "epoch 1:", tmp_path, env)
 
     assert code != 0
     line = _one_line(stderr, f"interrupted by {signum.name}: ")
     if target == "stage":
         assert code == 128 + signum and stderr.strip() == line
-    elif signum == signal.SIGINT:  # dvc outlives Ctrl-C and reports the stage's exit code
-        assert f"failed to run: python -m stages.train, exited with {128 + signum}" in stderr
+    elif signum == signal.SIGINT:  # dvc outlives Ctrl-C and reports how its shell ended
+        assert f"failed to run: python -m stages.train, {SIGINT_EXIT[shell]}" in stderr
     for name, content in before.items():
         if target == "stage":  # as they were
             assert (project.root / name).read_bytes() == content
