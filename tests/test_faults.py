@@ -214,19 +214,21 @@ def interruptible_project(project: Project) -> Iterator[Project]:
     project.repro()  # a no-op when the test passed
 
 
-def _shell_env(shell: str | None) -> dict[str, str]:
-    """The test env with DVC's stage shell set: `$SHELL`, or `/bin/sh` when SHELL is unset."""
+def _with_shell(shell: str | None) -> dict[str, str]:
+    """The test env, with SHELL (the shell DVC runs a stage's cmd with) set to `shell` if given."""
+    if shell is not None and not Path(shell).exists():
+        pytest.skip(f"{shell} is not installed")
     env = project_env()
-    env.pop("SHELL", None)
     return env if shell is None else {**env, "SHELL": shell}
 
 
 # How DVC reports a stage that Ctrl-C stopped depends on the shell it runs the
-# stage's cmd with: bash -c execs the stage, so DVC sees its exit code, 130; dash
-# (Debian's /bin/sh, used when SHELL is unset as in cron, Docker or CI) waits for
-# it and dies of the signal itself, so DVC sees -2 while the stage finishes its
-# cleanup alone. Either way nothing is left half-written.
-SIGINT_EXIT = {"/bin/bash": "exited with 130", None: "exited with -2"}
+# stage's cmd with, `$SHELL -c` or `/bin/sh -c` when SHELL is unset (cron,
+# Docker, CI): bash execs the stage, so DVC sees its exit code, 130; dash
+# (Debian's and Ubuntu's /bin/sh) waits for it and dies of the signal itself,
+# so DVC sees -2 while the stage finishes its cleanup alone. Either way
+# nothing is left half-written.
+SIGINT_EXIT = {"/bin/bash": "exited with 130", "/bin/dash": "exited with -2"}
 
 
 @e2e
@@ -236,15 +238,15 @@ SIGINT_EXIT = {"/bin/bash": "exited with 130", None: "exited with -2"}
         ("stage", signal.SIGTERM, None),
         ("dvc repro", signal.SIGINT, "/bin/bash"),
         ("dvc repro", signal.SIGTERM, "/bin/bash"),
-        ("dvc repro", signal.SIGINT, None),
-        ("dvc repro", signal.SIGTERM, None),
+        ("dvc repro", signal.SIGINT, "/bin/dash"),
+        ("dvc repro", signal.SIGTERM, "/bin/dash"),
     ],
     ids=[
         "stage-SIGTERM",
         "dvc_repro-SIGINT-bash",
         "dvc_repro-SIGTERM-bash",
-        "dvc_repro-SIGINT-sh",
-        "dvc_repro-SIGTERM-sh",
+        "dvc_repro-SIGINT-dash",
+        "dvc_repro-SIGTERM-dash",
     ],
 )
 def test_an_interrupted_training_leaves_nothing_half_written(
@@ -256,7 +258,7 @@ def test_an_interrupted_training_leaves_nothing_half_written(
         command, group = [sys.executable, "-m", "stages.train"], False
     else:  # to dvc and the stage it runs, as Ctrl-C or a scheduler's SIGTERM do
         command, group = [sys.executable, "-m", "dvc", "repro", "-f", "-s", "train"], True
-    env = _shell_env(shell)
+    env = _with_shell(shell)
     code, stderr = _interrupt(command, project.root, [signum], group, "epoch 1:", tmp_path, env)
 
     assert code != 0
