@@ -1,8 +1,10 @@
 """Measure the README's timing targets and write the medians to benchmarks/results.json.
 
-    python -m benchmarks.timings            # about 6 minutes on 2 cores
+    python -m benchmarks.timings            # about 9 minutes on 2 cores
 
 What it times (wall clock, median of several runs; these machines are noisy):
+- install: a new venv and `pip install -q -r requirements.txt` into it with no
+  pip cache, the first half of the Quick start's first command;
 - generate: the vectorized generator at the committed params, in process;
 - train stage: `python -m stages.train` on the committed split (its outputs
   are deterministic, so rerunning it leaves the workspace as it was);
@@ -18,6 +20,7 @@ Run it from the repository root after `dvc repro`, with the venv active.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -26,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -55,12 +58,30 @@ def _command(*args: str, cwd: Path | None = None) -> Callable[[], None]:
     return run
 
 
-def fresh_clone_repro(clone_parent: Path, *repro_args: str) -> Callable[[], None]:
-    """Each call clones HEAD anew and runs `dvc repro *repro_args` in it."""
-    counter = iter(range(1000))
+def _new_paths(parent: Path, name: str) -> Iterator[Path]:
+    """parent/name0, parent/name1, ...: a new folder for each run."""
+    return (parent / f"{name}{i}" for i in itertools.count())
+
+
+def fresh_venv_install(venv_parent: Path) -> Callable[[], None]:
+    """Each call creates a venv and installs requirements.txt into it, with no pip cache."""
+    venvs = _new_paths(venv_parent, "venv")
 
     def run() -> None:
-        clone = clone_parent / f"clone{next(counter)}"
+        venv = next(venvs)
+        _command(sys.executable, "-m", "venv", str(venv))()
+        python = str(venv / "bin" / "python")
+        _command(python, "-m", "pip", "install", "-q", "--no-cache-dir", "-r", "requirements.txt")()
+
+    return run
+
+
+def fresh_clone_repro(clone_parent: Path, *repro_args: str) -> Callable[[], None]:
+    """Each call clones HEAD anew and runs `dvc repro *repro_args` in it."""
+    clones = _new_paths(clone_parent, "clone")
+
+    def run() -> None:
+        clone = next(clones)
         subprocess.run(["git", "clone", "-q", ".", str(clone)], check=True)
         _command(sys.executable, "-m", "dvc", "repro", *repro_args, cwd=clone)()
 
@@ -83,6 +104,7 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         parent = Path(tmp)
+        results["install"] = median_seconds(fresh_venv_install(parent / "venvs"), args.runs)
         fresh, forced = parent / "fresh", parent / "forced"
         results["dvc_repro_fresh_clone"] = median_seconds(fresh_clone_repro(fresh), args.runs)
         results["dvc_repro_force_fresh_clone"] = median_seconds(
