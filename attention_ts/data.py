@@ -101,7 +101,7 @@ def generate(params: GenerateParams) -> Dataset:
     return Dataset(series.astype(np.float32), table)
 
 
-def _same_label(text: str, wanted: str) -> bool:
+def same_label(text: str, wanted: str) -> bool:
     """Labels match as text, or as numbers (UCR files write `1` as `1.0000000e+00`)."""
     if text == wanted:
         return True
@@ -131,7 +131,7 @@ def read_labelled(params: DatasetParams) -> Dataset:
     names = f"{wanted[0]!r} (dataset.normal_label) and {wanted[1]!r} (dataset.anomalous_label)"
     labels = np.empty(len(found.rows), dtype=np.int64)
     for k, (text, row) in enumerate(zip(found.labels, found.rows)):
-        matches = [label for label, name in enumerate(wanted) if _same_label(text, name)]
+        matches = [label for label, name in enumerate(wanted) if same_label(text, name)]
         if not matches:
             problem = f"label {text!r} in {label_column} is not a known class"
             allowed = f"the labels {names}; set those two params to your file's labels"

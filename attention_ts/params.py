@@ -3,6 +3,14 @@
 The dataclasses below are the schema: each field's type and rule say what is
 allowed, and the same text is used in the error message. Unknown keys are
 rejected with the closest known key suggested, so a typo never goes unnoticed.
+
+params.yaml is read as DVC reads and rewrites it (`dvc exp run -S key=value`):
+as YAML 1.2, with ruamel.yaml's safe loader. So `1e-05`, which DVC writes for
+0.00001, is a number, and `no`, `off` or `True` are text, not the booleans of
+YAML 1.1. The two dataset labels name classes in the user's data file, so they
+are read a second time with every plain scalar kept as its text, and taken
+from that reading: `no` is 'no', `1.0` is '1.0', `007` is '007', whether
+quoted or not (DVC drops the quotes whenever it rewrites the file).
 """
 
 from __future__ import annotations
@@ -16,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NewType, TypeVar, get_type_hints
 
-import yaml
+from ruamel.yaml import YAML, YAMLError
+from ruamel.yaml.constructor import SafeConstructor
 
-from attention_ts.data import class_counts, split_counts
+from attention_ts.data import class_counts, same_label, split_counts
 from attention_ts.stage import PipelineError
 
 PARAMS_FILE = Path("params.yaml")
@@ -44,9 +53,10 @@ MAX_THREADS = 1024  # torch refuses absurd thread counts with a traceback; stop 
 MAX_INT = 2**53  # integers are multiplied by fractions: beyond this, floats are not exact
 MINIROCKET_MIN_KERNELS = 84  # MiniRocket's fixed kernel set; features come in multiples of it
 MINIROCKET_MIN_POINTS = 9  # its kernels are 9 points long
+LABEL_KEYS = ("normal_label", "anomalous_label")  # dataset.*, read as the text written
 
 T = TypeVar("T")
-Label = NewType("Label", str)  # a class label as written in a data file (YAML may read a number)
+Label = NewType("Label", str)  # a class label as written in a data file, and in params.yaml
 
 
 class ParamsError(PipelineError):
@@ -118,10 +128,10 @@ class DatasetParams:
     anomalous_label: Label
 
     def check(self, key: str) -> None:
-        if self.normal_label == self.anomalous_label:
+        if same_label(self.normal_label, self.anomalous_label):
             raise ParamsError(
-                f"{key}.normal_label and {key}.anomalous_label are both {self.normal_label!r}; "
-                "allowed: two different labels"
+                f"{key}.normal_label = {self.normal_label!r} and {key}.anomalous_label = "
+                f"{self.anomalous_label!r} are the same label; allowed: two different labels"
             )
         if self.source == "file" and Path(self.path).suffix.lower() not in DATA_SUFFIXES:
             raise ParamsError(
@@ -322,8 +332,8 @@ def _check_type(key: str, value: Any, kind: type) -> Any:
         ok = isinstance(value, bool)
         allowed = "true or false"
     elif kind is Label:
-        ok = isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip()
-        allowed = "a label as written in the data file (text or an integer)"
+        ok = isinstance(value, str) and value.strip()
+        allowed = "a label as written in the data file"
     elif kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
         allowed = f"an integer (at most {MAX_INT} in size)"
@@ -337,7 +347,7 @@ def _check_type(key: str, value: Any, kind: type) -> Any:
     if not ok:
         raise ParamsError(f"{key} = {_describe(value)} is invalid; allowed: {allowed}")
     if kind is Label:
-        return str(value).strip()
+        return value.strip()
     return float(value) if kind is float else value
 
 
@@ -388,10 +398,31 @@ def build(cls: type[T], raw: Any, key: str = "") -> T:
     return result
 
 
-def load_params(path: Path = PARAMS_FILE) -> Params:
-    """Read and validate the params file; raise ParamsError naming the first bad key."""
+class _TextConstructor(SafeConstructor):
+    """The safe constructor, but nulls, booleans, numbers and dates stay the text written."""
+
+
+for _kind in ("null", "bool", "int", "float", "timestamp"):
+    _TextConstructor.add_constructor(f"tag:yaml.org,2002:{_kind}", SafeConstructor.construct_scalar)
+
+
+def _load_yaml(text: str, constructor: type[SafeConstructor]) -> Any:
+    yaml = YAML(typ="safe", pure=True)  # pure: ruamel's own parser, which implements YAML 1.2
+    yaml.Constructor = constructor
+    return yaml.load(text)
+
+
+def read_params_file(path: Path = PARAMS_FILE) -> Any:
+    """The params file as DVC reads it (YAML 1.2), dataset labels as the text written.
+
+    Returns what the file holds (a dict for any usable params.yaml), not yet
+    validated: see `build`. `dataset.normal_label` and `dataset.anomalous_label`
+    are strings, exactly as written (`no` -> 'no', `1.0` -> '1.0'). Raises
+    ParamsError, in one line, when the file is missing, not UTF-8 or not
+    valid YAML (a duplicated key included, as DVC refuses it too).
+    """
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         raise ParamsError(f"{path} not found; run from the repository root") from None
     except UnicodeDecodeError as error:
@@ -399,6 +430,19 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
             f"{path} is not UTF-8 text (byte {error.start}: {error.reason}); allowed: a YAML "
             "file saved as UTF-8"
         ) from None
-    except (yaml.YAMLError, ValueError) as error:  # ValueError: an integer of 4300+ digits
-        raise ParamsError(f"{path} is not valid YAML: {error}".replace("\n", " ")) from None
-    return build(Params, raw)
+    try:
+        raw = _load_yaml(text, SafeConstructor)
+        written = _load_yaml(text, _TextConstructor)
+    except Exception as error:  # ruamel raises more than YAMLError: `!!bool x` is a KeyError
+        reason = error if isinstance(error, YAMLError) else f"{type(error).__name__}: {error}"
+        raise ParamsError(f"{path} is not valid YAML: {' '.join(str(reason).split())}") from None
+    dataset = raw.get("dataset") if isinstance(raw, dict) else None
+    if isinstance(dataset, dict):
+        labels = {key: written["dataset"][key] for key in LABEL_KEYS if key in dataset}
+        raw = {**raw, "dataset": {**dataset, **labels}}
+    return raw
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    """Read and validate the params file; raise ParamsError naming the first bad key."""
+    return build(Params, read_params_file(path))

@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 from torch import nn
 
 from attention_ts.models import FixedFeatures, build_model
-from attention_ts.params import ModelParams, Params, build
+from attention_ts.params import ModelParams, Params, build, read_params_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,8 +28,8 @@ TINY_COMPARE = {
 
 
 def default_raw_params() -> dict:
-    """params.yaml as committed, as a plain dict (a fresh copy each call)."""
-    return yaml.safe_load((REPO / "params.yaml").read_text())
+    """params.yaml as committed, read as the pipeline reads it (a fresh copy each call)."""
+    return read_params_file(REPO / "params.yaml")
 
 
 def tiny_raw_params() -> dict:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from attention_ts.params import read_params_file
 from tests.conftest import REPO, tiny_raw_params
 
 PROJECT_FILES = [
@@ -79,7 +80,7 @@ class Project:
         return set(re.findall(r"Running stage '([^']+)'", output))
 
     def params(self) -> dict:
-        return yaml.safe_load((self.root / "params.yaml").read_text())
+        return read_params_file(self.root / "params.yaml")
 
     def write_params(self, raw: dict) -> None:
         (self.root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))

@@ -75,14 +75,19 @@ def test_a_ucr_tsv_reads_like_the_csv(tmp_path):
     assert list(read.table["id"]) == list(range(1, len(lines) + 1))  # numbered by line
 
 
+def _relabelled(names: dict[str, str]) -> list[str]:
+    """The sample's lines, its labels `0` and `1` renamed to `names["0"]` and `names["1"]`."""
+    header, *rows = _sample_lines()
+    relabelled = []
+    for row in rows:
+        cells = row.split(",")
+        cells[1] = names[cells[1]]
+        relabelled.append(",".join(cells))
+    return [header, *relabelled]
+
+
 def test_text_labels_map_to_the_classes_params_name(tmp_path):
-    lines = _sample_lines()
-    text = [lines[0]]
-    for line in lines[1:]:
-        cells = line.split(",")
-        cells[1] = {"0": "ok", "1": "frozen"}[cells[1]]
-        text.append(",".join(cells))
-    params = _write(tmp_path, "named.csv", text)
+    params = _write(tmp_path, "named.csv", _relabelled({"0": "ok", "1": "frozen"}))
     params = dataclasses.replace(params, normal_label="ok", anomalous_label="frozen")
     expected = read_labelled(FROM_SAMPLE)
     np.testing.assert_array_equal(read_labelled(params).table["label"], expected.table["label"])
@@ -123,7 +128,7 @@ def test_a_missing_label_column_is_named(tmp_path):
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("anomalous_label", 0, "two different labels"),
+        ("anomalous_label", "0", "two different labels"),
         ("normal_label", True, "a label as written in the data file"),
         ("source", "url", "one of generate, file"),
     ],
@@ -181,3 +186,18 @@ def test_the_pipeline_trains_on_the_sample_file(tmp_path):
     shutil.copy(SAMPLE, bad)  # the good file again: its outputs come back from the cache
     assert project.repro() == set()
     assert generated.read_bytes() == before
+
+
+@pytest.mark.e2e
+def test_yes_and_no_labels_set_by_dvc_exp_run(tmp_path):
+    """The reported `-S dataset.normal_label=no -S dataset.anomalous_label=yes`, generate only."""
+    project = Project(tmp_path)
+    lines = _relabelled({"0": "no", "1": "yes"})
+    (project.root / "yes_no.csv").write_text("\n".join(lines) + "\n")
+    project.run("git", "add", "yes_no.csv")
+    project.run("git", "commit", "-qm", "a file labelled yes and no")
+    overrides = ("source=file", "path=yes_no.csv", "normal_label=no", "anomalous_label=yes")
+    project.dvc("exp", "run", *(f"-Sdataset.{override}" for override in overrides), "generate")
+    generated = load_dataset(project.root / "data/generated", "series")
+    expected = read_labelled(FROM_SAMPLE)
+    np.testing.assert_array_equal(generated.table["label"], expected.table["label"])
