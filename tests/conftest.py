@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from ruamel.yaml import YAML
 from torch import nn
 
 from attention_ts.models import FixedFeatures, build_model
@@ -25,6 +26,23 @@ TINY_COMPARE = {
     "minirocket": {"model": {"n_kernels": 84}},
     "flat_run_rule": {"train": {"lr": 0.05}},
 }
+
+
+def _yaml() -> YAML:
+    return YAML(typ="safe", pure=True)  # YAML 1.2, as DVC reads and writes dvc.yaml and params
+
+
+def read_yaml(path: Path) -> object:
+    """A YAML file (dvc.yaml, say) read as DVC reads it."""
+    return _yaml().load(path)
+
+
+def write_params(path: Path, raw: object) -> None:
+    """Write `raw` to the params file `path` so that the pipeline reads it back as `raw`."""
+    yaml = _yaml()
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # keep the order of `raw`, as params.yaml has
+    yaml.dump(raw, path)
 
 
 def default_raw_params() -> dict:

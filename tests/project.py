@@ -14,10 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 from attention_ts.params import read_params_file
-from tests.conftest import REPO, tiny_raw_params
+from tests.conftest import REPO, tiny_raw_params, write_params
 
 PROJECT_FILES = [
     "dvc.yaml",
@@ -83,7 +81,7 @@ class Project:
         return read_params_file(self.root / "params.yaml")
 
     def write_params(self, raw: dict) -> None:
-        (self.root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+        write_params(self.root / "params.yaml", raw)
 
     def set_param(self, section: str, key: str, value: object) -> None:
         raw = self.params()

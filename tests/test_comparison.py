@@ -11,7 +11,6 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pytest
-import yaml
 
 from attention_ts.comparison import (
     FIT_DIR,
@@ -23,7 +22,7 @@ from attention_ts.comparison import (
     save_heatmaps,
 )
 from attention_ts.stage import PipelineError
-from tests.conftest import REPO, default_raw_params
+from tests.conftest import REPO, default_raw_params, write_params
 
 UNIFORM = {
     "mass_inside": 0.25,
@@ -60,7 +59,7 @@ def _write_fit(root: Path, name: str, f1: float, seconds: float) -> None:
 def _run_compare(root: Path, models: list[str]) -> subprocess.CompletedProcess:
     raw = default_raw_params()
     raw["compare"] = {name: {} for name in models}
-    (root / "params.yaml").write_text(yaml.safe_dump(raw))
+    write_params(root / "params.yaml", raw)
     return subprocess.run(
         [sys.executable, "-m", "stages.compare"],
         cwd=root,

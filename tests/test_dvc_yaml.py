@@ -11,14 +11,13 @@ import ast
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.conftest import REPO, default_raw_params
+from tests.conftest import REPO, default_raw_params, read_yaml
 
 PACKAGE = "attention_ts"
-COMPARE_YAML = yaml.safe_load((REPO / "compare/dvc.yaml").read_text())
+COMPARE_YAML = read_yaml(REPO / "compare/dvc.yaml")
 STAGES = {
-    **yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"],
+    **read_yaml(REPO / "dvc.yaml")["stages"],
     # the fit stages are one template (foreach ... do:) instantiated per model
     **{f"compare:{name}": s.get("do", s) for name, s in COMPARE_YAML["stages"].items()},
 }

@@ -27,9 +27,8 @@ import numpy as np
 import psutil
 import pytest
 import torch
-import yaml
 
-from tests.conftest import REPO, tiny_raw_params
+from tests.conftest import REPO, tiny_raw_params, write_params
 from tests.project import Project, project_env
 
 MODEL = "models/model.pt"
@@ -356,7 +355,7 @@ def test_a_diverging_training_stops_with_one_line_and_keeps_the_old_model(projec
     before = _copy_outputs(project, tmp_path)
     raw = project.params()
     raw["train"]["lr"] = 1e10  # the first step sends the weights to inf: the loss is NaN
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    write_params(tmp_path / "params.yaml", raw)
     result = _stage_by_hand(project, tmp_path, "train")
     assert result.returncode == 2
     line = _one_line(result.stderr, "error: training loss became nan in epoch 1; allowed: ")

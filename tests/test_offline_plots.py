@@ -21,13 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from configobj import ConfigObj
 from dvc_render.html import PAGE_HTML
 from matplotlib import image
 
 from attention_ts import offline_plots
-from tests.conftest import REPO
+from tests.conftest import REPO, read_yaml
 from tests.project import project_env
 
 pytestmark = pytest.mark.e2e
@@ -105,7 +104,7 @@ def _drawn_views(dom: str) -> int:
 def _vega_plots_in_dvc_yaml() -> int:
     """How many vega plots the top-level `plots:` of dvc.yaml defines (images not counted)."""
     count = 0
-    for entry in yaml.safe_load((REPO / "dvc.yaml").read_text())["plots"]:
+    for entry in read_yaml(REPO / "dvc.yaml")["plots"]:
         if isinstance(entry, dict):  # {title: {x:, y: {file: field}}}: one plot
             count += 1
             continue

@@ -6,10 +6,9 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
 from attention_ts.params import Params, ParamsError, build, load_params
-from tests.conftest import REPO, default_raw_params
+from tests.conftest import REPO, default_raw_params, write_params
 
 
 def _set(raw: dict, key: str, value) -> dict:
@@ -191,7 +190,7 @@ def test_range_values_follow_arange():
 
 
 def _run_stage(stage: str, cwd, params: dict) -> subprocess.CompletedProcess:
-    (cwd / "params.yaml").write_text(yaml.safe_dump(params))
+    write_params(cwd / "params.yaml", params)
     return subprocess.run(
         [sys.executable, "-m", f"stages.{stage}"],
         cwd=cwd,

@@ -14,12 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attention_ts.params import Params, ParamsError, build, load_params
-from tests.conftest import REPO, default_raw_params
+from tests.conftest import REPO, default_raw_params, write_params
 
 FUZZ = settings(deadline=None)  # a first call may import slowly; time is not what is tested
 CLEAR = ("allowed", " is missing; ", " is not valid YAML: ")  # what every refusal says
@@ -171,7 +170,7 @@ def test_any_bytes_in_params_yaml_are_refused_with_a_clear_message(tmp_path_fact
 def test_check_params_stage_exits_2_with_the_one_line(tmp_path_factory, data):
     """What the validator says in-process, the check_params stage prints as its only line."""
     workdir: Path = tmp_path_factory.mktemp("stage")
-    (workdir / "params.yaml").write_text(yaml.safe_dump(_mangle(data), sort_keys=False))
+    write_params(workdir / "params.yaml", _mangle(data))
     try:
         load_params(workdir / "params.yaml")
     except ParamsError as error:
