@@ -15,11 +15,9 @@ from pathlib import Path
 import pytest
 from dvc.utils.hydra import apply_overrides  # what `dvc exp run -S` does to params.yaml
 
-from attention_ts.params import ParamsError, load_params
+from attention_ts.params import LABEL_KEYS, ParamsError, load_params
 from tests.conftest import REPO
 from tests.project import Project
-
-LABEL_KEYS = ("normal_label", "anomalous_label")
 
 
 def _params_file(tmp_path: Path, **values: str) -> Path:
