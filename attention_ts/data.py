@@ -46,6 +46,10 @@ class Dataset(NamedTuple):
     def subset(self, index: np.ndarray) -> Dataset:
         return Dataset(self.series[index], self.table[index])
 
+    def names(self, split: str) -> list[str]:
+        """How messages name each series (n_series,): "series id <id> of the <split> split"."""
+        return [f"series id {series_id} of the {split} split" for series_id in self.table["id"]]
+
 
 def class_counts(n_series: int, anomaly_fraction: float) -> tuple[int, int]:
     """(normal, anomalous) series counts; the anomalous count is rounded, not drawn."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import pickle
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -487,19 +488,51 @@ def attention_on_time_axis(weights: np.ndarray, n_points: int, downsample: int) 
     return padded
 
 
+def check_scores(logits: np.ndarray, series: np.ndarray, names: Sequence[str] | None) -> None:
+    """Refuse a series whose logit is NaN or infinite, naming the first: PipelineError.
+
+    `logits` (n,) of `series` (n, points); `names[k]` names series k in the
+    message (a file and row, a split and id), default its 0-based index. A
+    score that is not finite means the series' values overflowed the model's
+    float32 arithmetic; only a model with standardize = false can do that
+    (standardized models are scale-invariant), and its NaN must not become a
+    probability, a label or a metric.
+    """
+    bad = np.flatnonzero(~np.isfinite(logits))
+    if bad.size == 0:
+        return
+    k = int(bad[0])
+    name = f"series {k} (0-based)" if names is None else names[k]
+    peak = float(np.abs(series[k]).max())
+    raise PipelineError(
+        f"{name}: the model's score (logit) is {logits[k]}, not finite: its values (largest "
+        f"|value| {peak:.3g}) overflow the model's arithmetic; allowed: series of smaller values, "
+        "or a model trained with model.standardize = true (scale-invariant)"
+    )
+
+
 @torch.no_grad()
 def predict(
-    model: nn.Module, series: np.ndarray, batch_size: int = 500
+    model: nn.Module,
+    series: np.ndarray,
+    batch_size: int = 500,
+    names: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Probabilities (n,) and attention weights (n, steps), or None, for `series` (n, points)."""
+    """Probabilities (n,) and attention weights (n, steps), or None, for `series` (n, points).
+
+    Raises PipelineError for a series whose score is not finite (`check_scores`;
+    `names` (n,) name the series in its message).
+    """
     model.eval()
-    probabilities, weights = [], []
+    logits, weights = [], []
     for batch in torch.from_numpy(series).split(batch_size):
-        logits, attention = model(batch)
-        probabilities.append(torch.sigmoid(logits))
+        batch_logits, attention = model(batch)
+        logits.append(batch_logits)
         weights.append(attention)
+    all_logits = torch.cat(logits)  # (n,)
+    check_scores(all_logits.numpy(), series, names)
     attention = None if weights[0] is None else torch.cat(weights).numpy()
-    return torch.cat(probabilities).numpy(), attention
+    return torch.sigmoid(all_logits).numpy(), attention
 
 
 def save_model(path: Path, model: nn.Module, config: ModelParams, n_points: int) -> None:

@@ -38,6 +38,10 @@ gets "-row<line>" appended): the series, and for models with attention the weigh
 on a second axis; for models without attention the series alone. Each plot takes a
 few hundredths of a second, so plot a selection of series rather than 100,000.
 
+A series whose score is not finite (its values overflow the arithmetic of a model
+trained with model.standardize = false; standardized models give the same score at
+any scale) stops the run with one line naming its row.
+
 Exit status 0 on success; 2 with one line on stderr for a bad file, model or flag.
 """
 
@@ -64,7 +68,7 @@ from attention_ts.models import (
     predict,
 )
 from attention_ts.plotting import SeriesView, save_series_plot
-from attention_ts.series_io import LAYOUTS, SeriesBatch, csv_cell, iter_series
+from attention_ts.series_io import LAYOUTS, SeriesBatch, csv_cell, iter_series, show
 from attention_ts.stage import PipelineError, run
 
 DEFAULT_MODEL = Path("models/model.pt")
@@ -90,18 +94,21 @@ def resample(values: np.ndarray, n_points: int) -> np.ndarray:
     return values[:, lower] * (1 - fraction) + values[:, lower + 1] * fraction
 
 
-def score(checkpoint: Checkpoint, values: np.ndarray, weights: bool, batch_size: int) -> Scores:
+def score(
+    checkpoint: Checkpoint, values: np.ndarray, weights: bool, batch_size: int, names: list[str]
+) -> Scores:
     """Probabilities of the series (n, m) and, if `weights`, attention per input point.
 
     Series whose length m differs from the model's are resampled onto its
     points first, and the weights interpolated back onto the m input points
     and renormalized (softmax weights are positive and the first point is
-    always sampled, so no row sums to zero).
+    always sampled, so no row sums to zero). A series whose score is not
+    finite is a PipelineError naming it by `names` (n,) (models.check_scores).
     """
     n_points = checkpoint.n_points
     m = values.shape[1]
     model_input = values if m == n_points else resample(values, n_points)  # (n, n_points)
-    probabilities, steps = predict(checkpoint.model, model_input, batch_size)
+    probabilities, steps = predict(checkpoint.model, model_input, batch_size, names)
     if not weights or steps is None:
         return Scores(probabilities, None)
     on_axis = attention_on_time_axis(steps, n_points, checkpoint.config.downsample)
@@ -196,7 +203,8 @@ def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> Summary:
                 check_length(args.input, args.model, checkpoint, m, args.length_mismatch)
                 if series == 0:
                     stream.write(",".join(header(m if args.attention else 0)) + "\n")
-                scores = score(checkpoint, batch.values, weights, args.batch_size)
+                names = series_names(args.input, batch)
+                scores = score(checkpoint, batch.values, weights, args.batch_size, names)
                 labels = scores.probabilities >= args.threshold  # (n,) as metrics.py compares
                 written = scores if args.attention else Scores(scores.probabilities, None)
                 write_rows(stream, batch.ids, written, labels)
@@ -205,6 +213,11 @@ def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> Summary:
                 series += len(batch.ids)
                 anomalous += int(labels.sum())
     return Summary(series, anomalous)
+
+
+def series_names(path: Path, batch: SeriesBatch) -> list[str]:
+    """How messages name each series of the batch (n,): "<path>: row <line> (id <id>)"."""
+    return [f"{path}: row {row} (id {show(i)})" for i, row in zip(batch.ids, batch.rows)]
 
 
 def batches(args: argparse.Namespace) -> Iterator[SeriesBatch]:

@@ -138,6 +138,20 @@ def test_the_flat_run_rule_counts_the_same_runs_at_any_scale():
         assert torch.equal(longest_flat_run(values * factor, FlatRunRule.tolerance), runs)
 
 
+def test_a_score_that_is_not_finite_is_refused_naming_the_series():
+    """standardize = false cannot be scale-invariant: where the values overflow, no NaN gets out."""
+    model = tiny_model("transformer", n_points=50)  # standardize = false: 1e38 values give NaN
+    values = _sines()
+    values[2] *= 1e38 / np.abs(values[2]).max()
+    names = ["a", "b", "series c", "d"]
+    message = r"^series c: the model's score \(logit\) is nan, not finite: .* 1e\+38\).*allowed: "
+    with pytest.raises(PipelineError, match=message):
+        predict(model, values, batch_size=2, names=names)
+    with pytest.raises(PipelineError, match=r"^series 2 \(0-based\): "):
+        predict(model, values)
+    assert np.isfinite(predict(model, values[:2])[0]).all()
+
+
 def test_attention_on_time_axis_spreads_each_step_over_its_window():
     weights = np.array([[0.5, 0.25, 0.25]])
     spread = attention_on_time_axis(weights, n_points=7, downsample=2)

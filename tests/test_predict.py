@@ -52,9 +52,13 @@ def models(tmp_path_factory) -> dict[str, Path]:
     """Saved tiny models: name -> model.pt."""
     folder = tmp_path_factory.mktemp("models")
     paths = {}
-    for name in ("bilstm_attention", "local_attention", "mlp"):
+    for name in ("bilstm_attention", "local_attention", "mlp", "transformer"):
         paths[name] = folder / f"{name}.pt"
         save_model(paths[name], tiny_model(name, N_POINTS), tiny_config(name), N_POINTS)
+    paths["standardized"] = folder / "standardized.pt"  # standardize = true, the pipeline's default
+    config = tiny_config("bilstm_attention", standardize=True)
+    model = tiny_model("bilstm_attention", N_POINTS, standardize=True)
+    save_model(paths["standardized"], model, config, N_POINTS)
     return paths
 
 
@@ -283,6 +287,39 @@ def test_help_exits_0_and_mentions_every_flag():
     done = cli("--help")
     assert done.returncode == 0
     flags = ["--model", "--layout", "--id-column", "--label-column", "--threshold", "--attention"]
+    flags += ["model.standardize = false"]
     flags += ["--plots", "--length-mismatch", "--batch-size", "--threads", "evaluate.threshold"]
     for flag in flags:
         assert flag in done.stdout, flag
+
+
+def test_a_standardized_model_gives_the_same_probabilities_at_any_scale(tmp_path, models):
+    """Values up to 1e38 (below float32's maximum) used to give NaN, scored as label 0."""
+    values = series_values()
+    expected = read_output(run_predict(write_input(tmp_path, values), models["standardized"]))
+    for factor in (2.0**100, 1e30, 1e38 / np.abs(values).max()):
+        scaled = (values * factor).astype(np.float32)
+        output = tmp_path / "scaled.csv"
+        run_predict(write_input(tmp_path, scaled), models["standardized"], output=output)
+        ids, probabilities, labels, _ = read_output(output)
+        assert ids == expected[0] and np.isfinite(probabilities).all()
+        if factor == 2.0**100:  # a power of two: exactly
+            np.testing.assert_array_equal(probabilities, expected[1])
+        np.testing.assert_allclose(probabilities, expected[1], rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(labels, expected[2])
+
+
+def test_a_score_that_is_not_finite_is_one_line_naming_the_row_exit_2_and_no_output(
+    tmp_path, models
+):
+    """A model with standardize = false cannot be scale-invariant; its NaN must not be a label."""
+    values = series_values()
+    values[2] *= 1e38 / np.abs(values[2]).max()
+    source = write_input(tmp_path, values)
+    flags = ["--model", str(models["transformer"]), "--batch-size", "2"]  # the 2nd batch fails
+    done = cli(str(source), str(tmp_path / "out.csv"), *flags)
+    assert done.returncode == 2
+    expected = f"error: {source}: row 4 (id '3'): the model's score (logit) is nan, not finite: "
+    assert done.stderr.startswith(expected) and done.stderr.count("\n") == 1, done.stderr
+    assert "model.standardize = true" in done.stderr
+    assert_no_output(tmp_path)
