@@ -120,10 +120,11 @@ def read_labelled(params: DatasetParams) -> Dataset:
 
     A `.tsv` is read in the UCR/UEA layout (label first, no header); a `.csv`
     has a header, the label column `dataset.label_column`, an optional integer
-    `id` column and the values. `dataset.normal_label` becomes class 0,
-    `dataset.anomalous_label` class 1; any other label, or a file with one
-    class only, is a SeriesFileError naming the file, row and column. Series
-    without an id column are numbered by their line in the file.
+    `id` column and the values (a first row of numbers only is no header: a
+    SeriesFileError says the file seems to have none). `dataset.normal_label`
+    becomes class 0, `dataset.anomalous_label` class 1; any other label, or a
+    file with one class only, is a SeriesFileError naming the file, row and
+    column. Series without an id column are numbered by their line in the file.
     """
     path = Path(params.path)
     tsv = path.suffix.lower() == ".tsv"

@@ -7,12 +7,21 @@
 Input layouts (--layout, default auto; see attention_ts/series_io.py):
   wide  a header row, then one series per line: an optional id column (--id-column,
         default "id"), an optional label column to skip (--label-column), every other
-        column a value, in order
+        column a value, in order. Without a header row (as numpy.savetxt writes),
+        every column is a value and ids are line numbers
   long  a header with the columns id, t, value (any order): one point per line, the
         lines of a series together, t (a number) orders the points
   tsv   the UCR/UEA archive's .tsv: tab-separated, no header, the label first, then
         the values
+  ucr   the same, tab- or comma-separated (the older archive's comma-separated files;
+        a comma unless the first line holds a tab)
   auto  a .tsv name is tsv, a header with id, t and value is long, anything else wide
+--header (CSV layouts) says whether the first line is a header row: yes; no (it is a
+series); auto (default): a header unless every cell of it is a number. Under auto a
+first line of numbers only is never taken as column names: it is a series, or it is
+refused where it cannot be one (with --label-column, in the long layout) or could be
+either: 0, 1, 2, ... or 1, 2, 3, ... (the header pandas writes for an array, or a
+ramp? --header yes or no says which).
 Every series must have the same number of points, all of them finite numbers.
 
 Output: a CSV with one row per series, in input order, with the columns
@@ -68,7 +77,7 @@ from attention_ts.models import (
     predict,
 )
 from attention_ts.plotting import SeriesView, save_series_plot
-from attention_ts.series_io import LAYOUTS, SeriesBatch, csv_cell, iter_series, show
+from attention_ts.series_io import HEADERS, LAYOUTS, SeriesBatch, csv_cell, iter_series, show
 from attention_ts.stage import PipelineError, run
 
 DEFAULT_MODEL = Path("models/model.pt")
@@ -124,9 +133,10 @@ def check_length(path: Path, model: Path, checkpoint: Checkpoint, m: int, mismat
     if m == n_points:
         return
     if mismatch == "refuse":
+        label = " (a label first? --layout ucr reads it as one)" if m == n_points + 1 else ""
         raise PipelineError(
-            f"{path}: series of {m} points, but the model {model} was trained on {n_points}; "
-            f"allowed: series of {n_points} points, or --length-mismatch resample"
+            f"{path}: series of {m} points, but the model {model} was trained on {n_points}"
+            f"{label}; allowed: series of {n_points} points, or --length-mismatch resample"
         )
     if m < 2:
         raise PipelineError(
@@ -222,7 +232,9 @@ def series_names(path: Path, batch: SeriesBatch) -> list[str]:
 
 def batches(args: argparse.Namespace) -> Iterator[SeriesBatch]:
     """The input's series, --batch-size at a time."""
-    return iter_series(args.input, args.layout, args.label_column, args.id_column, args.batch_size)
+    return iter_series(
+        args.input, args.layout, args.label_column, args.id_column, args.batch_size, args.header
+    )
 
 
 def header(n_weights: int) -> list[str]:
@@ -266,7 +278,7 @@ def build_parser() -> Parser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("input", type=Path, help="series file: CSV (wide or long) or .tsv")
+    parser.add_argument("input", type=Path, help="series file: CSV (wide or long), .tsv or UCR")
     parser.add_argument("output", type=Path, help="CSV to write: id, probability, label[, w...]")
     parser.add_argument(
         "--model",
@@ -276,6 +288,12 @@ def build_parser() -> Parser:
     )
     parser.add_argument(
         "--layout", choices=LAYOUTS, default="auto", help="input layout (default auto)"
+    )
+    parser.add_argument(
+        "--header",
+        choices=HEADERS,
+        default="auto",
+        help="is the first line of a CSV a header row? (default auto: yes, unless all numbers)",
     )
     parser.add_argument(
         "--id-column", default="id", metavar="NAME", help='id column name (default "id")'

@@ -286,8 +286,8 @@ def test_cli_errors_are_one_line_exit_2_and_no_output(tmp_path, models, problem)
 def test_help_exits_0_and_mentions_every_flag():
     done = cli("--help")
     assert done.returncode == 0
-    flags = ["--model", "--layout", "--id-column", "--label-column", "--threshold", "--attention"]
-    flags += ["model.standardize = false"]
+    flags = ["--model", "--layout", "--header", "--id-column", "--label-column", "--threshold"]
+    flags += ["--attention", "ucr", "numpy.savetxt", "model.standardize = false"]
     flags += ["--plots", "--length-mismatch", "--batch-size", "--threads", "evaluate.threshold"]
     for flag in flags:
         assert flag in done.stdout, flag
@@ -323,3 +323,53 @@ def test_a_score_that_is_not_finite_is_one_line_naming_the_row_exit_2_and_no_out
     assert done.stderr.startswith(expected) and done.stderr.count("\n") == 1, done.stderr
     assert "model.standardize = true" in done.stderr
     assert_no_output(tmp_path)
+
+
+def test_a_csv_without_a_header_row_is_read_whole(tmp_path, models):
+    """numpy.savetxt writes no header: the first series used to become the column names."""
+    values = series_values()
+    source = tmp_path / "saved.csv"
+    np.savetxt(source, values, delimiter=",")
+    ids, probabilities, _, _ = read_output(run_predict(source, models["mlp"]))
+    assert ids == ["1", "2", "3", "4", "5", "6"]  # line numbers, the first line a series too
+    np.testing.assert_array_equal(
+        probabilities.astype(np.float32), predict(load(models["mlp"]), values)[0]
+    )
+
+
+def test_a_first_row_of_column_numbers_is_neither_header_nor_series_silently(tmp_path, models):
+    """0, 1, ..., n - 1 is what pandas writes as the header of an array; --header decides."""
+    values = series_values()
+    source = tmp_path / "numbered.csv"
+    np.savetxt(
+        source, values, delimiter=",", header=",".join(map(str, range(N_POINTS))), comments=""
+    )
+    message = (
+        f"{source}: row 1: the first row counts 0, 1, ..., 59: column numbers (a header) or a "
+        "series?; allowed: --header yes (it is a header) or --header no (it is a series)"
+    )
+    with pytest.raises(PipelineError, match=re.escape(message)):
+        run_predict(source, models["mlp"])
+    assert_no_output(tmp_path)
+    ids = read_output(run_predict(source, models["mlp"], "--header", "yes"))[0]
+    assert ids == ["2", "3", "4", "5", "6", "7"]
+    ids = read_output(run_predict(source, models["mlp"], "--header", "no"))[0]
+    assert ids == ["1", "2", "3", "4", "5", "6", "7"]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_a_ucr_file_with_the_label_first_and_no_header_reads_with_layout_ucr(
+    tmp_path, models, delimiter
+):
+    """The older UCR archive's files are comma-separated: the label is not a time point."""
+    values = series_values()
+    source = tmp_path / "Sines_TEST"
+    np.savetxt(source, np.column_stack([np.arange(6) % 2, values]), delimiter=delimiter, fmt="%.9g")
+    expected = read_output(run_predict(write_input(tmp_path, values), models["mlp"]))
+    output = read_output(run_predict(source, models["mlp"], "--layout", "ucr"))
+    assert output[0] == expected[0]
+    np.testing.assert_array_equal(output[1], expected[1])
+    if delimiter == ",":  # read as wide, the label is one point too many, and the message says so
+        hint = "61 points, but the model .* was trained on 60 \\(a label first\\? --layout ucr"
+        with pytest.raises(PipelineError, match=hint):
+            run_predict(source, models["mlp"], output=tmp_path / "wide.csv")
