@@ -49,7 +49,8 @@ few hundredths of a second, so plot a selection of series rather than 100,000.
 
 A series whose score is not finite (its values overflow the arithmetic of a model
 trained with model.standardize = false; standardized models give the same score at
-any scale) stops the run with one line naming its row.
+any scale) stops the run with one line naming its row. OUTPUT and --plots may not
+be, link to or hold the input, the model or each other.
 
 Exit status 0 on success; 2 with one line on stderr for a bad file, model or flag.
 """
@@ -68,7 +69,7 @@ from typing import NamedTuple, NoReturn, TextIO
 import numpy as np
 import torch
 
-from attention_ts.io import atomic_output
+from attention_ts.io import atomic_output, check_outputs
 from attention_ts.models import (
     ATTENTION_MODELS,
     Checkpoint,
@@ -338,7 +339,11 @@ def build_parser() -> Parser:
 
 
 def check_args(args: argparse.Namespace, checkpoint: Checkpoint) -> None:
-    """What argparse cannot check: attention for this model, output paths that are safe."""
+    """What argparse cannot check: attention for this model, output paths that are safe.
+
+    Safe: the output is not a folder, and neither it nor --plots would
+    replace the input, the model or each other (io.check_outputs).
+    """
     if args.attention and checkpoint.config.name not in ATTENTION_MODELS:
         raise PipelineError(
             f"--attention: the model {args.model} ({checkpoint.config.name}) has no attention "
@@ -346,6 +351,9 @@ def check_args(args: argparse.Namespace, checkpoint: Checkpoint) -> None:
         )
     if args.output.is_dir():
         raise PipelineError(f"output {args.output} is a folder; allowed: a file name")
+    check_outputs(
+        {"output": args.output, "--plots": args.plots}, {"input": args.input, "--model": args.model}
+    )
     if args.plots is not None:
         check_plot_folder(args.plots)
 

@@ -182,10 +182,12 @@ def test_plot_titles_of_series_without_a_known_label_give_the_prediction_only():
 
 def test_plots_refuse_to_replace_a_folder_holding_other_files(tmp_path, models):
     source = write_input(tmp_path, series_values())
-    (tmp_path / "notes.txt").write_text("keep me")
+    plots = tmp_path / "plots"  # not holding the input: that is refused before (test below)
+    plots.mkdir()
+    (plots / "notes.txt").write_text("keep me")
     with pytest.raises(PipelineError, match="holds more than PNG files"):
-        run_predict(source, models["mlp"], "--plots", str(tmp_path))
-    assert (tmp_path / "notes.txt").exists()
+        run_predict(source, models["mlp"], "--plots", str(plots))
+    assert (plots / "notes.txt").exists()
     assert_no_output(tmp_path)
 
 
@@ -373,3 +375,54 @@ def test_a_ucr_file_with_the_label_first_and_no_header_reads_with_layout_ucr(
         hint = "61 points, but the model .* was trained on 60 \\(a label first\\? --layout ucr"
         with pytest.raises(PipelineError, match=hint):
             run_predict(source, models["mlp"], output=tmp_path / "wide.csv")
+
+
+OVERWRITES = {  # how an output could replace the input, the model or the other output
+    "output is the input": lambda folder: (folder / "series.csv", None),
+    "output is a symlink to the input": lambda folder: (link(folder / "series.csv", True), None),
+    "output is a hard link to the input": lambda folder: (link(folder / "series.csv"), None),
+    "output is the model": lambda folder: (folder / "model.pt", None),
+    "--plots holds the input": lambda folder: (folder / "out.csv", folder),
+    "--plots links to the input's folder": lambda folder: (folder / "out.csv", link(folder, True)),
+    "output is inside --plots": lambda folder: (folder / "plots" / "out.csv", folder / "plots"),
+}
+
+
+def link(target: Path, symbolic: bool = False) -> Path:
+    """A new symbolic or hard link to `target`, next to it (a folder: inside it)."""
+    path = (target if target.is_dir() else target.parent) / f"link-to-{target.name}"
+    if symbolic:
+        path.symlink_to(target)
+    else:
+        path.hardlink_to(target)
+    return path
+
+
+@pytest.mark.parametrize("case", OVERWRITES)
+def test_no_output_writes_over_the_input_the_model_or_another_output(tmp_path, models, case):
+    source = write_input(tmp_path, series_values())
+    model = tmp_path / "model.pt"
+    model.write_bytes(models["mlp"].read_bytes())
+    (tmp_path / "plots").mkdir()
+    before = {path: path.read_bytes() for path in (source, model)}
+    output, plots = OVERWRITES[case](tmp_path)
+    flags = [] if plots is None else ["--plots", str(plots)]
+    with pytest.raises(
+        PipelineError, match=r"would write over (input|--model|output) .*; allowed: "
+    ):
+        run_predict(source, model, *flags, output=output)
+    assert {path: path.read_bytes() for path in before} == before
+    assert not list(tmp_path.rglob(".*.tmp-*")) and not list(tmp_path.rglob("*.png"))
+
+
+def test_predict_over_its_own_input_is_one_line_exit_2_and_the_input_is_kept(tmp_path, models):
+    """It used to exit 0 and replace the series with the predictions."""
+    source = write_input(tmp_path, series_values())
+    before = source.read_bytes()
+    done = cli(str(source), str(source), "--model", str(models["mlp"]))
+    assert done.returncode == 2
+    assert done.stderr == f"error: output {source} would write over input {source}; allowed: " + (
+        "an output path that is not, does not link to and does not hold what the command reads "
+        "or its other outputs\n"
+    )
+    assert source.read_bytes() == before
