@@ -46,6 +46,10 @@ class Dataset(NamedTuple):
     def subset(self, index: np.ndarray) -> Dataset:
         return Dataset(self.series[index], self.table[index])
 
+    def names(self, split: str) -> list[str]:
+        """How messages name each series (n_series,): "series id <id> of the <split> split"."""
+        return [f"series id {series_id} of the {split} split" for series_id in self.table["id"]]
+
 
 def class_counts(n_series: int, anomaly_fraction: float) -> tuple[int, int]:
     """(normal, anomalous) series counts; the anomalous count is rounded, not drawn."""
@@ -116,10 +120,11 @@ def read_labelled(params: DatasetParams) -> Dataset:
 
     A `.tsv` is read in the UCR/UEA layout (label first, no header); a `.csv`
     has a header, the label column `dataset.label_column`, an optional integer
-    `id` column and the values. `dataset.normal_label` becomes class 0,
-    `dataset.anomalous_label` class 1; any other label, or a file with one
-    class only, is a SeriesFileError naming the file, row and column. Series
-    without an id column are numbered by their line in the file.
+    `id` column and the values (a first row of numbers only is no header: a
+    SeriesFileError says the file seems to have none). `dataset.normal_label`
+    becomes class 0, `dataset.anomalous_label` class 1; any other label, or a
+    file with one class only, is a SeriesFileError naming the file, row and
+    column. Series without an id column are numbered by their line in the file.
     """
     path = Path(params.path)
     tsv = path.suffix.lower() == ".tsv"

@@ -27,12 +27,14 @@ def evaluate_model(
 
     The tuned threshold is chosen on the validation split only, so the test
     metrics at it are still an honest estimate. Returns the metrics and the
-    test probabilities (n,).
+    test probabilities (n,). A series whose score is not finite is a
+    PipelineError naming its split and id (models.check_scores).
     """
     labels = test.table["label"]
-    probabilities, _ = predict(model, test.series)
+    probabilities, _ = predict(model, test.series, names=test.names("test"))
     metrics = classification_metrics(labels, probabilities, threshold)
-    tuned_threshold, val_f1 = best_f1_threshold(val.table["label"], predict(model, val.series)[0])
+    val_probabilities, _ = predict(model, val.series, names=val.names("validation"))
+    tuned_threshold, val_f1 = best_f1_threshold(val.table["label"], val_probabilities)
     at_tuned = classification_metrics(labels, probabilities, tuned_threshold)
     metrics["tuned"] = {
         "threshold": tuned_threshold,

@@ -42,16 +42,20 @@ def gradient_saliency(model: nn.Module, series: np.ndarray) -> np.ndarray:
     return np.where(total > 0, magnitude / np.where(total > 0, total, 1.0), 1.0 / series.shape[1])
 
 
-def point_weights(checkpoint: Checkpoint, series: np.ndarray) -> dict[str, np.ndarray]:
+def point_weights(
+    checkpoint: Checkpoint, series: np.ndarray, names: list[str] | None = None
+) -> dict[str, np.ndarray]:
     """Each kind of per-point weights the model has, on the original time axis: (n, points).
 
     "attention" for models with attention; "saliency" for models trained
     end to end by gradient (the fixed-feature models are not differentiable
-    in their input, so they get neither).
+    in their input, so they get neither). A series whose score is not finite
+    is a PipelineError naming it by `names` (n,) (models.check_scores), so
+    no weights of it are scored.
     """
     model, config = checkpoint.model, checkpoint.config
     weights = {}
-    attention = predict(model, series)[1]
+    attention = predict(model, series, names=names)[1]
     if attention is not None:
         weights["attention"] = attention_on_time_axis(
             attention, checkpoint.n_points, config.downsample
@@ -69,7 +73,7 @@ def localization_report(
     Returns ({"uniform"|"attention"|"saliency": scores}, the weights of each
     kind of the model for every test series).
     """
-    weights = point_weights(checkpoint, test.series)
+    weights = point_weights(checkpoint, test.series, test.names("test"))
     located = _located(test)
     normal = test.table["label"] == 0
     starts, ends = test.table["segment_start"][located], test.table["segment_end"][located]

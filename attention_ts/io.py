@@ -1,4 +1,9 @@
-"""Atomic file output: a stage that fails or is killed never leaves a half-written file."""
+"""File output that harms nothing: never half-written, never over a file the command reads.
+
+A stage that fails or is killed never leaves a half-written file
+(`atomic_output`), and a command refuses output paths that would replace its
+own inputs (`check_outputs`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from attention_ts.stage import PipelineError
 
 
 @contextmanager
@@ -27,6 +34,40 @@ def atomic_output(path: Path) -> Iterator[Path]:
             shutil.rmtree(tmp)
         elif tmp.exists():
             tmp.unlink()
+
+
+def replaces(output: Path, path: Path) -> bool:
+    """Whether writing `output` (a file or a folder, replaced whole) would replace `path`.
+
+    True when both name the same file (os.path.samefile: the same path, a
+    symlink or a hard link to it), or when `path`, its links resolved, is
+    `output` or lies inside it.
+    """
+    output, path = Path(output), Path(path)
+    if output.exists() and path.exists() and os.path.samefile(output, path):
+        return True
+    return path.resolve().is_relative_to(output.resolve())
+
+
+def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path]) -> None:
+    """Refuse output paths that would write over an input or over each other.
+
+    `outputs` and `inputs` map how the user named each path (an argument
+    or flag, e.g. "output", "--plots", "--model") to the path; an output of
+    None is not written. Raises PipelineError naming both paths for the
+    first output that would replace an input (see `replaces`) or another
+    output, before anything is read or written.
+    """
+    written = {name: Path(path) for name, path in outputs.items() if path is not None}
+    for name, output in written.items():
+        others = {**inputs, **{other: path for other, path in written.items() if other != name}}
+        for other, path in others.items():
+            if replaces(output, path):
+                raise PipelineError(
+                    f"{name} {output} would write over {other} {path}; allowed: an output path "
+                    "that is not, does not link to and does not hold what the command reads or "
+                    "its other outputs"
+                )
 
 
 def write_json(path: Path, data: Any) -> None:

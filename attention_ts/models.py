@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import pickle
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,6 +35,7 @@ from attention_ts.params import MINIROCKET_MIN_KERNELS, ModelParams, ParamsError
 from attention_ts.stage import PipelineError
 
 STANDARDIZE_EPS = 1e-6
+SCALE_EXPONENTS = (-126, 127)  # k for which 2**k is a normal float32 (scale_to_unit_peak)
 LOCAL_KERNEL = 5  # first front-end conv: sees a point and its 2 neighbours on each side
 LOCAL_STEPS = 5  # local_attention: each step's embedding sees its own and 2 steps on each side
 CNN_KERNEL = 7
@@ -47,8 +49,39 @@ def output_layer(dim: int, dropout: float) -> nn.Module:
     return nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, 1))
 
 
+def scale_to_unit_peak(series: torch.Tensor) -> torch.Tensor:
+    """Each series divided by the power of two 2**k that brings its largest |value| to [0.5, 1).
+
+    (batch, points) -> (batch, points), same dtype. k is the binary exponent
+    of the series' peak (torch.frexp: peak = m * 2**k, m in [0.5, 1)), so the
+    division changes exponents only and is exact in binary floating point:
+    a series scaled by any power of two gives bit for bit the same result,
+    as long as no value is subnormal. What follows (sums, squares,
+    differences) then works on values below 1 and cannot overflow. A series
+    of zeros stays zeros (k = 0). k is kept within [-126, 127], where 2**k is
+    a normal float32: the peak of a series beyond 2**127 (1.7e38) lands in
+    [1, 2), that of a series of subnormal values (below 1.2e-38) under 0.5.
+    """
+    peak = series.abs().amax(dim=1, keepdim=True)  # (batch, 1)
+    exponent = torch.frexp(peak).exponent.clamp(*SCALE_EXPONENTS)  # (batch, 1) int
+    return series / torch.ldexp(torch.ones_like(peak), exponent)
+
+
 def standardize(series: torch.Tensor) -> torch.Tensor:
-    """Per-series zero mean, unit variance: (batch, points) -> (batch, points)."""
+    """Per-series zero mean, unit variance, at any scale: (batch, points) -> (batch, points).
+
+    (x - mean) / (std + STANDARDIZE_EPS) of each series after
+    `scale_to_unit_peak`. Computed on the raw values, the float32 sum in the
+    mean overflows for large ones (500 values of 1e36 sum past 3.4e38) and
+    the squares in the std from |x| ~ 1.8e19 on, which made NaN of a series
+    of large but valid float32 values. Scaled first, the result is the same
+    at any scale: standardize(x * 2**j) == standardize(x) bit for bit (no
+    value subnormal), and x * c for other c differs by float32 rounding only.
+    The eps, which keeps a constant series at zeros, is thereby relative to
+    the series' peak: a series whose spread is below about 1e-6 of its
+    largest |value| (a few float32 steps) counts as nearly constant.
+    """
+    series = scale_to_unit_peak(series)
     mean = series.mean(dim=1, keepdim=True)
     std = series.std(dim=1, keepdim=True)
     return (series - mean) / (std + STANDARDIZE_EPS)
@@ -270,7 +303,13 @@ class Transformer(nn.Module):
 
 
 def longest_flat_run(series: torch.Tensor, tolerance: float) -> torch.Tensor:
-    """Longest run of first differences within `tolerance` x the series' std: (batch,) counts."""
+    """Longest run of first differences within `tolerance` x the series' std: (batch,) counts.
+
+    The rule is scale-free, so the series are first brought to a peak below 1
+    (`scale_to_unit_peak`, exact), which keeps the std and the differences of
+    large values from overflowing.
+    """
+    series = scale_to_unit_peak(series)  # (batch, points)
     scale = series.std(dim=1, keepdim=True) + STANDARDIZE_EPS  # (batch, 1)
     flat = series.diff(dim=1).abs() <= tolerance * scale  # (batch, points - 1)
     steps = torch.arange(flat.shape[1], device=series.device).expand_as(flat)
@@ -449,19 +488,51 @@ def attention_on_time_axis(weights: np.ndarray, n_points: int, downsample: int) 
     return padded
 
 
+def check_scores(logits: np.ndarray, series: np.ndarray, names: Sequence[str] | None) -> None:
+    """Refuse a series whose logit is NaN or infinite, naming the first: PipelineError.
+
+    `logits` (n,) of `series` (n, points); `names[k]` names series k in the
+    message (a file and row, a split and id), default its 0-based index. A
+    score that is not finite means the series' values overflowed the model's
+    float32 arithmetic; only a model with standardize = false can do that
+    (standardized models are scale-invariant), and its NaN must not become a
+    probability, a label or a metric.
+    """
+    bad = np.flatnonzero(~np.isfinite(logits))
+    if bad.size == 0:
+        return
+    k = int(bad[0])
+    name = f"series {k} (0-based)" if names is None else names[k]
+    peak = float(np.abs(series[k]).max())
+    raise PipelineError(
+        f"{name}: the model's score (logit) is {logits[k]}, not finite: its values (largest "
+        f"|value| {peak:.3g}) overflow the model's arithmetic; allowed: series of smaller values, "
+        "or a model trained with model.standardize = true (scale-invariant)"
+    )
+
+
 @torch.no_grad()
 def predict(
-    model: nn.Module, series: np.ndarray, batch_size: int = 500
+    model: nn.Module,
+    series: np.ndarray,
+    batch_size: int = 500,
+    names: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Probabilities (n,) and attention weights (n, steps), or None, for `series` (n, points)."""
+    """Probabilities (n,) and attention weights (n, steps), or None, for `series` (n, points).
+
+    Raises PipelineError for a series whose score is not finite (`check_scores`;
+    `names` (n,) name the series in its message).
+    """
     model.eval()
-    probabilities, weights = [], []
+    logits, weights = [], []
     for batch in torch.from_numpy(series).split(batch_size):
-        logits, attention = model(batch)
-        probabilities.append(torch.sigmoid(logits))
+        batch_logits, attention = model(batch)
+        logits.append(batch_logits)
         weights.append(attention)
+    all_logits = torch.cat(logits)  # (n,)
+    check_scores(all_logits.numpy(), series, names)
     attention = None if weights[0] is None else torch.cat(weights).numpy()
-    return torch.cat(probabilities).numpy(), attention
+    return torch.sigmoid(all_logits).numpy(), attention
 
 
 def save_model(path: Path, model: nn.Module, config: ModelParams, n_points: int) -> None:

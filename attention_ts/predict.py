@@ -7,12 +7,21 @@
 Input layouts (--layout, default auto; see attention_ts/series_io.py):
   wide  a header row, then one series per line: an optional id column (--id-column,
         default "id"), an optional label column to skip (--label-column), every other
-        column a value, in order
+        column a value, in order. Without a header row (as numpy.savetxt writes),
+        every column is a value and ids are line numbers
   long  a header with the columns id, t, value (any order): one point per line, the
         lines of a series together, t (a number) orders the points
   tsv   the UCR/UEA archive's .tsv: tab-separated, no header, the label first, then
         the values
+  ucr   the same, tab- or comma-separated (the older archive's comma-separated files;
+        a comma unless the first line holds a tab)
   auto  a .tsv name is tsv, a header with id, t and value is long, anything else wide
+--header (CSV layouts) says whether the first line is a header row: yes; no (it is a
+series); auto (default): a header unless every cell of it is a number. Under auto a
+first line of numbers only is never taken as column names: it is a series, or it is
+refused where it cannot be one (with --label-column, in the long layout) or could be
+either: 0, 1, 2, ... or 1, 2, 3, ... (the header pandas writes for an array, or a
+ramp? --header yes or no says which).
 Every series must have the same number of points, all of them finite numbers.
 
 Output: a CSV with one row per series, in input order, with the columns
@@ -38,6 +47,11 @@ gets "-row<line>" appended): the series, and for models with attention the weigh
 on a second axis; for models without attention the series alone. Each plot takes a
 few hundredths of a second, so plot a selection of series rather than 100,000.
 
+A series whose score is not finite (its values overflow the arithmetic of a model
+trained with model.standardize = false; standardized models give the same score at
+any scale) stops the run with one line naming its row. OUTPUT and --plots may not
+be, link to or hold the input, the model or each other.
+
 Exit status 0 on success; 2 with one line on stderr for a bad file, model or flag.
 """
 
@@ -55,7 +69,7 @@ from typing import NamedTuple, NoReturn, TextIO
 import numpy as np
 import torch
 
-from attention_ts.io import atomic_output
+from attention_ts.io import atomic_output, check_outputs
 from attention_ts.models import (
     ATTENTION_MODELS,
     Checkpoint,
@@ -64,7 +78,7 @@ from attention_ts.models import (
     predict,
 )
 from attention_ts.plotting import SeriesView, save_series_plot
-from attention_ts.series_io import LAYOUTS, SeriesBatch, csv_cell, iter_series
+from attention_ts.series_io import HEADERS, LAYOUTS, SeriesBatch, csv_cell, iter_series, show
 from attention_ts.stage import PipelineError, run
 
 DEFAULT_MODEL = Path("models/model.pt")
@@ -90,18 +104,21 @@ def resample(values: np.ndarray, n_points: int) -> np.ndarray:
     return values[:, lower] * (1 - fraction) + values[:, lower + 1] * fraction
 
 
-def score(checkpoint: Checkpoint, values: np.ndarray, weights: bool, batch_size: int) -> Scores:
+def score(
+    checkpoint: Checkpoint, values: np.ndarray, weights: bool, batch_size: int, names: list[str]
+) -> Scores:
     """Probabilities of the series (n, m) and, if `weights`, attention per input point.
 
     Series whose length m differs from the model's are resampled onto its
     points first, and the weights interpolated back onto the m input points
     and renormalized (softmax weights are positive and the first point is
-    always sampled, so no row sums to zero).
+    always sampled, so no row sums to zero). A series whose score is not
+    finite is a PipelineError naming it by `names` (n,) (models.check_scores).
     """
     n_points = checkpoint.n_points
     m = values.shape[1]
     model_input = values if m == n_points else resample(values, n_points)  # (n, n_points)
-    probabilities, steps = predict(checkpoint.model, model_input, batch_size)
+    probabilities, steps = predict(checkpoint.model, model_input, batch_size, names)
     if not weights or steps is None:
         return Scores(probabilities, None)
     on_axis = attention_on_time_axis(steps, n_points, checkpoint.config.downsample)
@@ -117,9 +134,10 @@ def check_length(path: Path, model: Path, checkpoint: Checkpoint, m: int, mismat
     if m == n_points:
         return
     if mismatch == "refuse":
+        label = " (a label first? --layout ucr reads it as one)" if m == n_points + 1 else ""
         raise PipelineError(
-            f"{path}: series of {m} points, but the model {model} was trained on {n_points}; "
-            f"allowed: series of {n_points} points, or --length-mismatch resample"
+            f"{path}: series of {m} points, but the model {model} was trained on {n_points}"
+            f"{label}; allowed: series of {n_points} points, or --length-mismatch resample"
         )
     if m < 2:
         raise PipelineError(
@@ -196,7 +214,8 @@ def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> Summary:
                 check_length(args.input, args.model, checkpoint, m, args.length_mismatch)
                 if series == 0:
                     stream.write(",".join(header(m if args.attention else 0)) + "\n")
-                scores = score(checkpoint, batch.values, weights, args.batch_size)
+                names = series_names(args.input, batch)
+                scores = score(checkpoint, batch.values, weights, args.batch_size, names)
                 labels = scores.probabilities >= args.threshold  # (n,) as metrics.py compares
                 written = scores if args.attention else Scores(scores.probabilities, None)
                 write_rows(stream, batch.ids, written, labels)
@@ -207,9 +226,16 @@ def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> Summary:
     return Summary(series, anomalous)
 
 
+def series_names(path: Path, batch: SeriesBatch) -> list[str]:
+    """How messages name each series of the batch (n,): "<path>: row <line> (id <id>)"."""
+    return [f"{path}: row {row} (id {show(i)})" for i, row in zip(batch.ids, batch.rows)]
+
+
 def batches(args: argparse.Namespace) -> Iterator[SeriesBatch]:
     """The input's series, --batch-size at a time."""
-    return iter_series(args.input, args.layout, args.label_column, args.id_column, args.batch_size)
+    return iter_series(
+        args.input, args.layout, args.label_column, args.id_column, args.batch_size, args.header
+    )
 
 
 def header(n_weights: int) -> list[str]:
@@ -253,7 +279,7 @@ def build_parser() -> Parser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("input", type=Path, help="series file: CSV (wide or long) or .tsv")
+    parser.add_argument("input", type=Path, help="series file: CSV (wide or long), .tsv or UCR")
     parser.add_argument("output", type=Path, help="CSV to write: id, probability, label[, w...]")
     parser.add_argument(
         "--model",
@@ -263,6 +289,12 @@ def build_parser() -> Parser:
     )
     parser.add_argument(
         "--layout", choices=LAYOUTS, default="auto", help="input layout (default auto)"
+    )
+    parser.add_argument(
+        "--header",
+        choices=HEADERS,
+        default="auto",
+        help="is the first line of a CSV a header row? (default auto: yes, unless all numbers)",
     )
     parser.add_argument(
         "--id-column", default="id", metavar="NAME", help='id column name (default "id")'
@@ -307,7 +339,11 @@ def build_parser() -> Parser:
 
 
 def check_args(args: argparse.Namespace, checkpoint: Checkpoint) -> None:
-    """What argparse cannot check: attention for this model, output paths that are safe."""
+    """What argparse cannot check: attention for this model, output paths that are safe.
+
+    Safe: the output is not a folder, and neither it nor --plots would
+    replace the input, the model or each other (io.check_outputs).
+    """
     if args.attention and checkpoint.config.name not in ATTENTION_MODELS:
         raise PipelineError(
             f"--attention: the model {args.model} ({checkpoint.config.name}) has no attention "
@@ -315,6 +351,9 @@ def check_args(args: argparse.Namespace, checkpoint: Checkpoint) -> None:
         )
     if args.output.is_dir():
         raise PipelineError(f"output {args.output} is a folder; allowed: a file name")
+    check_outputs(
+        {"output": args.output, "--plots": args.plots}, {"input": args.input, "--model": args.model}
+    )
     if args.plots is not None:
         check_plot_folder(args.plots)
 

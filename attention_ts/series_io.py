@@ -3,15 +3,27 @@
 Layouts (`LAYOUTS`):
 - wide: a header row, then one series per line; an optional id column (header
   `id_column`) and label column (header `label_column`); every other column is
-  a value, in order;
+  a value, in order. Without a header row (see below) every column is a
+  value, the first line is a series too and ids are line numbers;
 - long: a header naming exactly `id_column`, `t` and `value` (any order; plus
   `label_column` when given), one point per line; the lines of a series are
   contiguous, `t` (a number) orders the points within it;
 - tsv: the UCR/UEA archive's: tab-separated, no header, the label first, then
   the values; ids are line numbers;
+- ucr: the same, tab- or comma-separated (the older archive's files are
+  comma-separated): a comma unless the first line holds a tab;
 - auto: a `.tsv` name is tsv; a header with the id, `t` and `value` columns
   is long (so that an extra column is reported, not read as values); anything
   else is wide.
+
+Header rows (`HEADERS`, the `header` argument; CSV layouts): `yes`, the first
+line is a header; `no`, it is a series (wide only: the long layout needs its
+header); `auto` (default), it is a header unless every cell of it is a number
+(numpy.savetxt writes no header). Under `auto` a first line of numbers only is
+never taken as column names: it is a series, or it is refused where it cannot
+be one (a label column is asked for, which needs a header to be named; the
+long layout) or could be either: 0, 1, 2, ... or 1, 2, 3, ... (the header
+pandas writes for an array, or a ramp? `yes` or `no` says which).
 
 Files are UTF-8 (a BOM is fine), one record per line (no line breaks inside
 quoted cells), CSV quoting allowed; blank lines are skipped, and ids, labels
@@ -40,7 +52,8 @@ import numpy as np
 from attention_ts.io import atomic_output
 from attention_ts.stage import PipelineError
 
-LAYOUTS = ("auto", "wide", "long", "tsv")
+LAYOUTS = ("auto", "wide", "long", "tsv", "ucr")
+HEADERS = ("auto", "yes", "no")
 LONG_COLUMNS = ("t", "value")  # with the id column (and the label column, if any)
 LONG_CHUNK_LINES = 65536  # lines (points) parsed at once in the long layout
 SHOWN_CHARS = 20  # a bad cell's text is shown up to this many characters
@@ -387,17 +400,19 @@ def long_table(
     )
 
 
-def tsv_table(path: Path, row: int, text: str) -> Table:
+def ucr_table(path: Path, row: int, text: str, delimiter: str) -> Table:
     """The UCR/UEA layout's table, its field count taken from the first line."""
-    n_fields = len(csv_fields(path, row, text, "\t"))
+    n_fields = len(csv_fields(path, row, text, delimiter))
     if n_fields < 2:
-        hint = " (comma-separated? name it .csv or use layout wide or long)" if "," in text else ""
+        comma = delimiter == "\t" and "," in text
+        hint = " (comma-separated? name it .csv, or use layout ucr)" if comma else ""
+        separated = "tab" if delimiter == "\t" else "comma"
         raise SeriesFileError(
-            path, f"one field{hint}", "a label, then the values, tab-separated", row
+            path, f"one field{hint}", f"a label, then the values, {separated}-separated", row
         )
     return Table(
         path,
-        "\t",
+        delimiter,
         ("label",) + (None,) * (n_fields - 1),
         tuple(range(1, n_fields)),
         (0,),
@@ -406,27 +421,85 @@ def tsv_table(path: Path, row: int, text: str) -> Table:
     )
 
 
+def is_number(text: str) -> bool:
+    """Whether a cell reads as a number (`number`; NaN and inf included)."""
+    try:
+        number(text)
+    except ValueError:
+        return False
+    return True
+
+
+def has_header(
+    path: Path, row: int, names: tuple[str, ...], header: str, long: bool, label: str | None
+) -> bool:
+    """Whether the first line (`row`, its cells `names`) is a header; see the module's rules.
+
+    `long`: the layout is long; `label`: the label column asked for, if any.
+    A SeriesFileError, naming `row`, for a first line that is no header where
+    one is needed, and under `auto` for one that could be either (it counts
+    0, 1, 2, ... or 1, 2, 3, ...).
+    """
+    if header != "auto":
+        found, reason = header == "yes", "--header no: the first row is a series"
+    else:
+        found = not all(map(is_number, names))
+        reason = "the first row is all numbers: the file seems to have no header row"
+    if found:
+        return True
+    if long or label is not None:
+        needed = f"{label!r} among them" if label is not None else "id, t and value"
+        raise SeriesFileError(path, reason, f"a header row naming the columns, {needed}", row)
+    if header == "no" or len(names) < 2:
+        return False
+    # column numbers 0, 1, ..., n - 1 or 1, 2, ..., n: each cell minus its index is 0 or 1
+    offsets = set(np.array([number(name) for name in names]) - np.arange(len(names)))
+    if offsets in ({0.0}, {1.0}):
+        raise SeriesFileError(
+            path,
+            f"the first row counts {names[0]}, {names[1]}, ..., {names[-1]}: column numbers "
+            "(a header) or a series?",
+            "--header yes (it is a header) or --header no (it is a series)",
+            row,
+        )
+    return False
+
+
+def headerless_table(path: Path, row: int, n_fields: int) -> Table:
+    """The wide layout's table for a file without a header: every column a value."""
+    return Table(path, ",", (None,) * n_fields, tuple(range(n_fields)), (), (), f"row {row}")
+
+
 def iter_series(
     path: Path,
     layout: str = "auto",
     label_column: str | None = None,
     id_column: str = "id",
     batch_size: int = 1000,
+    header: str = "auto",
 ) -> Iterator[SeriesBatch]:
     """The series of a CSV/TSV file, `batch_size` at a time, each line checked.
 
-    Memory stays bounded by the batch (plus the ids seen so far, to refuse
-    duplicates). Raises SeriesFileError for anything wrong with the file,
-    PipelineError for a bad `layout` or `batch_size`.
+    `header` (HEADERS) says whether a CSV's first line is a header (see the
+    module's docstring). Memory stays bounded by the batch (plus the ids seen
+    so far, to refuse duplicates). Raises SeriesFileError for anything wrong
+    with the file, PipelineError for a bad `layout`, `header` or `batch_size`.
     """
-    if layout not in LAYOUTS:
-        raise PipelineError(f"layout {layout!r} is unknown; allowed: {', '.join(LAYOUTS)}")
+    for name, value, allowed in (("layout", layout, LAYOUTS), ("header", header, HEADERS)):
+        if value not in allowed:
+            raise PipelineError(f"{name} {value!r} is unknown; allowed: {', '.join(allowed)}")
     if batch_size < 1:
         raise PipelineError(f"batch size {batch_size}; allowed: an integer >= 1")
     path = Path(path)
+    if layout == "auto" and path.suffix.lower() == ".tsv":
+        layout = "tsv"
+    if header == "yes" and layout in ("tsv", "ucr"):
+        raise PipelineError(
+            f"--header yes, but the {layout} layout has no header row; allowed: --header auto or no"
+        )
     try:
         with open(path, "rb") as stream:
-            yield from read_file(path, stream, layout, label_column, id_column, batch_size)
+            yield from read_file(path, stream, layout, label_column, id_column, batch_size, header)
     except OSError as error:
         raise SeriesFileError(
             path, f"cannot read it ({error.strerror or error})", "a readable CSV or TSV file"
@@ -440,16 +513,24 @@ def read_file(
     label_column: str | None,
     id_column: str,
     batch_size: int,
+    header: str,
 ) -> Iterator[SeriesBatch]:
-    """iter_series on an open file."""
-    if layout == "tsv" or (layout == "auto" and path.suffix.lower() == ".tsv"):
-        table = tsv_table(path, *first_line(path, stream, "\t"))
+    """iter_series on an open file (a .tsv name already resolved to layout tsv)."""
+    if layout in ("tsv", "ucr"):
+        row, text = first_line(path, stream, "\t")
+        delimiter = "," if layout == "ucr" and "\t" not in text else "\t"
+        table = ucr_table(path, row, text, delimiter)
         stream.seek(0)  # the first line is a series too
-        batches = rows_series(table, read_lines(path, stream, batch_size, "\t"), None, 0)
+        batches = rows_series(table, read_lines(path, stream, batch_size, delimiter), None, 0)
     else:
         row, text = first_line(path, stream, ",")
         names = header_names(path, row, text)
-        if layout == "long" or (layout == "auto" and {id_column, *LONG_COLUMNS} <= set(names)):
+        long = layout == "long" or (layout == "auto" and {id_column, *LONG_COLUMNS} <= set(names))
+        if not has_header(path, row, names, header, long, label_column):
+            stream.seek(0)  # the first line is a series too
+            table = headerless_table(path, row, len(names))
+            batches = rows_series(table, read_lines(path, stream, batch_size, ","), None, None)
+        elif long:
             table = long_table(path, row, names, id_column, label_column)
             chunks = read_lines(path, stream, LONG_CHUNK_LINES, ",", row)
             batches = long_series(table, chunks, batch_size)
@@ -594,10 +675,14 @@ def one_long_series(
 
 
 def read_series(
-    path: Path, layout: str = "auto", label_column: str | None = None, id_column: str = "id"
+    path: Path,
+    layout: str = "auto",
+    label_column: str | None = None,
+    id_column: str = "id",
+    header: str = "auto",
 ) -> SeriesBatch:
     """The whole file as one batch: iter_series' batches concatenated."""
-    batches = list(iter_series(path, layout, label_column, id_column))
+    batches = list(iter_series(path, layout, label_column, id_column, header=header))
     labels = None if batches[0].labels is None else [x for b in batches for x in b.labels]
     return SeriesBatch(
         [x for b in batches for x in b.ids],

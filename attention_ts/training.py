@@ -127,6 +127,20 @@ def evaluate_loss(
     return loss, precision_recall_f1(counts)[2]
 
 
+def check_loss(loss: float, split: str, epoch: int, params: TrainParams) -> None:
+    """Stop with a PipelineError when the `split` loss of `epoch` is NaN or infinite.
+
+    Training diverged (the usual cause), or, in a model with standardize =
+    false, a series' values overflowed its arithmetic (models.check_scores).
+    """
+    if not math.isfinite(loss):
+        raise PipelineError(
+            f"{split} loss became {loss} in epoch {epoch}; allowed: finite losses - lower "
+            f"train.lr (now {params.lr}), or, with model.standardize = false, series of "
+            "smaller values"
+        )
+
+
 def _training_inputs(
     model: nn.Module, x_train: torch.Tensor, x_val: torch.Tensor, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor, Logits]:
@@ -184,11 +198,7 @@ def train(
         for batch in bar:
             logits = logits_of(x_train[batch])
             loss = nn.functional.binary_cross_entropy_with_logits(logits, y_train[batch])
-            if not torch.isfinite(loss):
-                raise PipelineError(
-                    f"training loss became {loss.item()} in epoch {epoch}; "
-                    f"allowed: finite losses - lower train.lr (now {params.lr})"
-                )
+            check_loss(loss.item(), "training", epoch, params)
             optimizer.zero_grad()
             loss.backward()
             if params.grad_clip > 0:
@@ -199,6 +209,7 @@ def train(
             bar.set_postfix(loss=f"{loss.item():.4f}")
 
         val_loss, val_f1 = evaluate_loss(model, logits_of, x_val, y_val)
+        check_loss(val_loss, "validation", epoch, params)  # NaN would never beat best_loss
         stats = EpochStats(epoch, total_loss / len(x_train), val_loss, val_f1)
         history.append(stats)
         on_epoch(stats)

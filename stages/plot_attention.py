@@ -43,7 +43,8 @@ def main() -> None:
         members = np.flatnonzero(test.table["label"] == label)
         count = min(params.plot.n_per_class, len(members))
         chosen = np.sort(rng.choice(members, size=count, replace=False))
-        probabilities, weights = predict(checkpoint.model, test.series[chosen])
+        names = test.subset(chosen).names("test")
+        probabilities, weights = predict(checkpoint.model, test.series[chosen], names=names)
         attention = (  # None for models without attention: the plots then show the signal only
             None
             if weights is None

@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from attention_ts.data import generate
+from attention_ts.data import Dataset, generate
+from attention_ts.evaluation import evaluate_model
 from attention_ts.explain import (
     gradient_saliency,
     heatmap_rows,
@@ -15,6 +16,7 @@ from attention_ts.explain import (
     point_weights,
 )
 from attention_ts.models import Checkpoint
+from attention_ts.stage import PipelineError
 from tests.conftest import tiny_config, tiny_model
 
 
@@ -93,3 +95,28 @@ def test_heatmap_rows_are_the_first_anomalous_series_sorted_by_segment_start(tin
     for row, start in zip(rows["weights"], rows["starts"]):  # each row kept with its own segment
         index = first[(test.table["segment_start"][first] == start)]
         assert any(np.array_equal(row, weights["attention"][i]) for i in index)
+
+
+def _with_huge_series(data: Dataset, index: int) -> Dataset:
+    """`data` with series `index` scaled to a peak of 1e38 (below float32's maximum)."""
+    series = data.series.copy()
+    series[index] *= 1e38 / np.abs(series[index]).max()
+    return Dataset(series, data.table)
+
+
+def test_scoring_refuses_a_series_whose_score_is_not_finite_naming_its_id(tiny_params):
+    """A model with standardize = false gives 1e38 values a NaN score: a line, not a metric."""
+    data = generate(tiny_params.generate)
+    val, test = data.subset(np.arange(20)), data.subset(np.arange(20, 60))
+    model = tiny_model("transformer", n_points=100)  # standardize = false
+    huge_test = _with_huge_series(test, 5)
+    allowed = "allowed: series of smaller values, or a model trained with model.standardize = true"
+    with pytest.raises(PipelineError, match=rf"^series id 25 of the test split: .*{allowed}"):
+        evaluate_model(model, val, huge_test, 0.5)
+    with pytest.raises(PipelineError, match=r"^series id 3 of the validation split: "):
+        evaluate_model(model, _with_huge_series(val, 3), test, 0.5)
+    checkpoint = Checkpoint(model, tiny_config("transformer"), 100)
+    with pytest.raises(PipelineError, match=r"^series id 25 of the test split: "):
+        localization_report(checkpoint, huge_test, tolerance=3)
+    metrics, probabilities = evaluate_model(model, val, test, 0.5)  # the same series, not scaled
+    assert np.isfinite(probabilities).all() and 0 <= metrics["roc_auc"] <= 1

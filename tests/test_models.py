@@ -22,6 +22,7 @@ from attention_ts.models import (
     longest_flat_run,
     predict,
     save_model,
+    standardize,
 )
 from attention_ts.params import MODEL_NAMES
 from attention_ts.stage import PipelineError
@@ -96,6 +97,59 @@ def test_standardization_makes_the_model_scale_invariant():
         model = tiny_model(name, n_points=50, standardize=True).eval()
         x = torch.randn(3, 50)
         torch.testing.assert_close(model(x)[0], model(7.0 * x + 3.0)[0], atol=1e-4, rtol=1e-4)
+
+
+def _sines(n: int = 4, n_points: int = 50) -> np.ndarray:
+    """Sines of a few frequencies and offsets, one with a flat stretch: (n, n_points) float32."""
+    t = np.linspace(0, 2 * np.pi, n_points)
+    values = np.sin(np.outer(np.arange(1, n + 1), t)) + np.arange(n)[:, None]
+    values[0, 10:25] = values[0, 10]
+    return values.astype(np.float32)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_standardized_models_give_the_same_probability_at_any_scale(name):
+    """Exactly for a power of two; to float32 rounding for other factors, up to 1e38 values."""
+    model = tiny_model(name, n_points=50, standardize=True)
+    values = _sines()
+    expected = predict(model, values)[0]
+    for factor in (2.0**100, 2.0**-100, 2.0**125):  # 2**125: a peak of 1.7e38
+        np.testing.assert_array_equal(predict(model, values * np.float32(factor))[0], expected)
+    for factor in (1e30, 1e38 / np.abs(values).max(), 1e-30):
+        scaled = (values * factor).astype(np.float32)
+        np.testing.assert_allclose(predict(model, scaled)[0], expected, rtol=0, atol=1e-6)
+
+
+def test_standardize_cannot_overflow_and_keeps_zeros():
+    values = torch.from_numpy(_sines())
+    big = values * (3e38 / values.abs().max().item())  # sums and squares overflow float32
+    torch.testing.assert_close(standardize(big), standardize(values), rtol=0, atol=1e-5)
+    assert torch.equal(standardize(values * 2.0**-120), standardize(values))
+    assert torch.equal(standardize(torch.zeros(2, 50)), torch.zeros(2, 50))
+    tiny = torch.full((1, 50), 1e-44)  # subnormal: scaled as far as 2**126 goes, still finite
+    assert torch.isfinite(standardize(tiny)).all()
+
+
+def test_the_flat_run_rule_counts_the_same_runs_at_any_scale():
+    values = torch.from_numpy(_sines())
+    runs = longest_flat_run(values, FlatRunRule.tolerance)
+    assert runs[0] == 14
+    for factor in (1e37, 2.0**-100):
+        assert torch.equal(longest_flat_run(values * factor, FlatRunRule.tolerance), runs)
+
+
+def test_a_score_that_is_not_finite_is_refused_naming_the_series():
+    """standardize = false cannot be scale-invariant: where the values overflow, no NaN gets out."""
+    model = tiny_model("transformer", n_points=50)  # standardize = false: 1e38 values give NaN
+    values = _sines()
+    values[2] *= 1e38 / np.abs(values[2]).max()
+    names = ["a", "b", "series c", "d"]
+    message = r"^series c: the model's score \(logit\) is nan, not finite: .* 1e\+38\).*allowed: "
+    with pytest.raises(PipelineError, match=message):
+        predict(model, values, batch_size=2, names=names)
+    with pytest.raises(PipelineError, match=r"^series 2 \(0-based\): "):
+        predict(model, values)
+    assert np.isfinite(predict(model, values[:2])[0]).all()
 
 
 def test_attention_on_time_axis_spreads_each_step_over_its_window():

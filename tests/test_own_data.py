@@ -119,6 +119,22 @@ def test_a_bad_file_names_file_row_and_column(tmp_path, mutate, expected):
         assert fragment in message
 
 
+@pytest.mark.parametrize("label_first", [False, True], ids=["header dropped", "UCR, commas"])
+def test_a_csv_without_a_header_row_is_refused_saying_so(tmp_path, label_first):
+    """Its first series must not become column names; the label column needs a header."""
+    lines = _sample_lines()[1:]  # id,label,v0,...: without the header, all numbers
+    if label_first:  # the older UCR archive's layout: label first, comma-separated
+        lines = [line.split(",", 1)[1] for line in lines]
+    params = _write(tmp_path, "headerless.csv", lines)
+    message = (
+        f"{params.path}: row 1: the first row is all numbers: the file seems to have no header "
+        "row; allowed: a header row naming the columns, 'label' among them"
+    )
+    with pytest.raises(SeriesFileError) as error:
+        read_labelled(params)
+    assert str(error.value) == message
+
+
 def test_a_missing_label_column_is_named(tmp_path):
     params = dataclasses.replace(FROM_SAMPLE, label_column="class")
     with pytest.raises(SeriesFileError, match="class"):

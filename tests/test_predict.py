@@ -52,9 +52,13 @@ def models(tmp_path_factory) -> dict[str, Path]:
     """Saved tiny models: name -> model.pt."""
     folder = tmp_path_factory.mktemp("models")
     paths = {}
-    for name in ("bilstm_attention", "local_attention", "mlp"):
+    for name in ("bilstm_attention", "local_attention", "mlp", "transformer"):
         paths[name] = folder / f"{name}.pt"
         save_model(paths[name], tiny_model(name, N_POINTS), tiny_config(name), N_POINTS)
+    paths["standardized"] = folder / "standardized.pt"  # standardize = true, the pipeline's default
+    config = tiny_config("bilstm_attention", standardize=True)
+    model = tiny_model("bilstm_attention", N_POINTS, standardize=True)
+    save_model(paths["standardized"], model, config, N_POINTS)
     return paths
 
 
@@ -178,10 +182,12 @@ def test_plot_titles_of_series_without_a_known_label_give_the_prediction_only():
 
 def test_plots_refuse_to_replace_a_folder_holding_other_files(tmp_path, models):
     source = write_input(tmp_path, series_values())
-    (tmp_path / "notes.txt").write_text("keep me")
+    plots = tmp_path / "plots"  # not holding the input: that is refused before (test below)
+    plots.mkdir()
+    (plots / "notes.txt").write_text("keep me")
     with pytest.raises(PipelineError, match="holds more than PNG files"):
-        run_predict(source, models["mlp"], "--plots", str(tmp_path))
-    assert (tmp_path / "notes.txt").exists()
+        run_predict(source, models["mlp"], "--plots", str(plots))
+    assert (plots / "notes.txt").exists()
     assert_no_output(tmp_path)
 
 
@@ -282,7 +288,141 @@ def test_cli_errors_are_one_line_exit_2_and_no_output(tmp_path, models, problem)
 def test_help_exits_0_and_mentions_every_flag():
     done = cli("--help")
     assert done.returncode == 0
-    flags = ["--model", "--layout", "--id-column", "--label-column", "--threshold", "--attention"]
+    flags = ["--model", "--layout", "--header", "--id-column", "--label-column", "--threshold"]
+    flags += ["--attention", "ucr", "numpy.savetxt", "model.standardize = false"]
     flags += ["--plots", "--length-mismatch", "--batch-size", "--threads", "evaluate.threshold"]
     for flag in flags:
         assert flag in done.stdout, flag
+
+
+def test_a_standardized_model_gives_the_same_probabilities_at_any_scale(tmp_path, models):
+    """Values up to 1e38 (below float32's maximum) used to give NaN, scored as label 0."""
+    values = series_values()
+    expected = read_output(run_predict(write_input(tmp_path, values), models["standardized"]))
+    for factor in (2.0**100, 1e30, 1e38 / np.abs(values).max()):
+        scaled = (values * factor).astype(np.float32)
+        output = tmp_path / "scaled.csv"
+        run_predict(write_input(tmp_path, scaled), models["standardized"], output=output)
+        ids, probabilities, labels, _ = read_output(output)
+        assert ids == expected[0] and np.isfinite(probabilities).all()
+        if factor == 2.0**100:  # a power of two: exactly
+            np.testing.assert_array_equal(probabilities, expected[1])
+        np.testing.assert_allclose(probabilities, expected[1], rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(labels, expected[2])
+
+
+def test_a_score_that_is_not_finite_is_one_line_naming_the_row_exit_2_and_no_output(
+    tmp_path, models
+):
+    """A model with standardize = false cannot be scale-invariant; its NaN must not be a label."""
+    values = series_values()
+    values[2] *= 1e38 / np.abs(values[2]).max()
+    source = write_input(tmp_path, values)
+    flags = ["--model", str(models["transformer"]), "--batch-size", "2"]  # the 2nd batch fails
+    done = cli(str(source), str(tmp_path / "out.csv"), *flags)
+    assert done.returncode == 2
+    expected = f"error: {source}: row 4 (id '3'): the model's score (logit) is nan, not finite: "
+    assert done.stderr.startswith(expected) and done.stderr.count("\n") == 1, done.stderr
+    assert "model.standardize = true" in done.stderr
+    assert_no_output(tmp_path)
+
+
+def test_a_csv_without_a_header_row_is_read_whole(tmp_path, models):
+    """numpy.savetxt writes no header: the first series used to become the column names."""
+    values = series_values()
+    source = tmp_path / "saved.csv"
+    np.savetxt(source, values, delimiter=",")
+    ids, probabilities, _, _ = read_output(run_predict(source, models["mlp"]))
+    assert ids == ["1", "2", "3", "4", "5", "6"]  # line numbers, the first line a series too
+    np.testing.assert_array_equal(
+        probabilities.astype(np.float32), predict(load(models["mlp"]), values)[0]
+    )
+
+
+def test_a_first_row_of_column_numbers_is_neither_header_nor_series_silently(tmp_path, models):
+    """0, 1, ..., n - 1 is what pandas writes as the header of an array; --header decides."""
+    values = series_values()
+    source = tmp_path / "numbered.csv"
+    np.savetxt(
+        source, values, delimiter=",", header=",".join(map(str, range(N_POINTS))), comments=""
+    )
+    message = (
+        f"{source}: row 1: the first row counts 0, 1, ..., 59: column numbers (a header) or a "
+        "series?; allowed: --header yes (it is a header) or --header no (it is a series)"
+    )
+    with pytest.raises(PipelineError, match=re.escape(message)):
+        run_predict(source, models["mlp"])
+    assert_no_output(tmp_path)
+    ids = read_output(run_predict(source, models["mlp"], "--header", "yes"))[0]
+    assert ids == ["2", "3", "4", "5", "6", "7"]
+    ids = read_output(run_predict(source, models["mlp"], "--header", "no"))[0]
+    assert ids == ["1", "2", "3", "4", "5", "6", "7"]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_a_ucr_file_with_the_label_first_and_no_header_reads_with_layout_ucr(
+    tmp_path, models, delimiter
+):
+    """The older UCR archive's files are comma-separated: the label is not a time point."""
+    values = series_values()
+    source = tmp_path / "Sines_TEST"
+    np.savetxt(source, np.column_stack([np.arange(6) % 2, values]), delimiter=delimiter, fmt="%.9g")
+    expected = read_output(run_predict(write_input(tmp_path, values), models["mlp"]))
+    output = read_output(run_predict(source, models["mlp"], "--layout", "ucr"))
+    assert output[0] == expected[0]
+    np.testing.assert_array_equal(output[1], expected[1])
+    if delimiter == ",":  # read as wide, the label is one point too many, and the message says so
+        hint = "61 points, but the model .* was trained on 60 \\(a label first\\? --layout ucr"
+        with pytest.raises(PipelineError, match=hint):
+            run_predict(source, models["mlp"], output=tmp_path / "wide.csv")
+
+
+OVERWRITES = {  # how an output could replace the input, the model or the other output
+    "output is the input": lambda folder: (folder / "series.csv", None),
+    "output is a symlink to the input": lambda folder: (link(folder / "series.csv", True), None),
+    "output is a hard link to the input": lambda folder: (link(folder / "series.csv"), None),
+    "output is the model": lambda folder: (folder / "model.pt", None),
+    "--plots holds the input": lambda folder: (folder / "out.csv", folder),
+    "--plots links to the input's folder": lambda folder: (folder / "out.csv", link(folder, True)),
+    "output is inside --plots": lambda folder: (folder / "plots" / "out.csv", folder / "plots"),
+}
+
+
+def link(target: Path, symbolic: bool = False) -> Path:
+    """A new symbolic or hard link to `target`, next to it (a folder: inside it)."""
+    path = (target if target.is_dir() else target.parent) / f"link-to-{target.name}"
+    if symbolic:
+        path.symlink_to(target)
+    else:
+        path.hardlink_to(target)
+    return path
+
+
+@pytest.mark.parametrize("case", OVERWRITES)
+def test_no_output_writes_over_the_input_the_model_or_another_output(tmp_path, models, case):
+    source = write_input(tmp_path, series_values())
+    model = tmp_path / "model.pt"
+    model.write_bytes(models["mlp"].read_bytes())
+    (tmp_path / "plots").mkdir()
+    before = {path: path.read_bytes() for path in (source, model)}
+    output, plots = OVERWRITES[case](tmp_path)
+    flags = [] if plots is None else ["--plots", str(plots)]
+    with pytest.raises(
+        PipelineError, match=r"would write over (input|--model|output) .*; allowed: "
+    ):
+        run_predict(source, model, *flags, output=output)
+    assert {path: path.read_bytes() for path in before} == before
+    assert not list(tmp_path.rglob(".*.tmp-*")) and not list(tmp_path.rglob("*.png"))
+
+
+def test_predict_over_its_own_input_is_one_line_exit_2_and_the_input_is_kept(tmp_path, models):
+    """It used to exit 0 and replace the series with the predictions."""
+    source = write_input(tmp_path, series_values())
+    before = source.read_bytes()
+    done = cli(str(source), str(source), "--model", str(models["mlp"]))
+    assert done.returncode == 2
+    assert done.stderr == f"error: output {source} would write over input {source}; allowed: " + (
+        "an output path that is not, does not link to and does not hold what the command reads "
+        "or its other outputs\n"
+    )
+    assert source.read_bytes() == before

@@ -83,6 +83,45 @@ def test_tsv_round_trips_with_labels_first_and_line_numbers_as_ids(tmp_path):
     assert_same(read_series(renamed, layout="tsv"), ["1", "2", "3"], LABELS)
 
 
+def test_a_first_row_of_numbers_only_is_a_series_not_a_header(tmp_path):
+    """numpy.savetxt writes no header; the first series used to become the column names."""
+    path = tmp_path / "saved.csv"
+    np.savetxt(path, VALUES, delimiter=",")
+    batch = read_series(path)
+    assert_same(batch, ["1", "2", "3"], None)
+    assert batch.rows == [1, 2, 3]
+    assert_same(read_series(path, layout="wide", header="no"), ["1", "2", "3"], None)
+    with_header = read_series(path, header="yes")  # told so, the numbers name the columns
+    np.testing.assert_array_equal(with_header.values, VALUES[1:])
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_a_first_row_counting_columns_is_refused_unless_header_says_what_it_is(tmp_path, first):
+    """pandas writes 0, 1, ..., n - 1 as the header of an array: a header, or a ramp?"""
+    path = tmp_path / "numbered.csv"
+    names = ",".join(str(first + k) for k in range(5))
+    np.savetxt(path, VALUES, delimiter=",", header=names, comments="")
+    counts = f"{first}, {first + 1}, ..., {first + 4}"
+    with pytest.raises(SeriesFileError, match=rf"row 1: the first row counts {counts}: column"):
+        read_series(path)
+    assert_same(read_series(path, header="yes"), ["2", "3", "4"], None)
+    assert read_series(path, header="no").ids == ["1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+def test_ucr_layout_reads_the_label_first_comma_or_tab_separated(tmp_path, delimiter):
+    """The older UCR archive's files are comma-separated, the newer .tsv ones tab-separated."""
+    path = tmp_path / "Sines_TRAIN"
+    rows = [
+        delimiter.join([label, *(f"{v:.9g}" for v in row)]) for label, row in zip(LABELS, VALUES)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    batch = read_series(path, layout="ucr")
+    assert_same(batch, ["1", "2", "3"], LABELS)
+    if delimiter == "\t":
+        assert_same(read_series(path, layout="tsv"), ["1", "2", "3"], LABELS)
+
+
 def test_long_layout_sorts_by_t_and_takes_columns_in_any_order(tmp_path):
     lines = [
         f"{v:.9g},{t * 0.5},{series_id}"
@@ -184,7 +223,22 @@ ERRORS = [  # (file name, content, read_series kwargs, expected message after "<
     ("e.tsv", "1\t1\t2\n\t3\t4\n", {}, "row 2, column 1 (label): empty label"),
     ("e.tsv", "1\t1\t2\n2\t3\n", {}, "row 2: 2 fields, row 1 has 3"),
     ("e.tsv", "label\tv0\n1\t2\n", {}, "row 1, column 2: 'v0' is not a number"),
-    ("e.tsv", "1,2,3\n", {}, "row 1: one field (comma-separated? name it .csv"),
+    ("e.tsv", "1,2,3\n", {}, "row 1: one field (comma-separated? name it .csv, or use layout ucr"),
+    ("e.txt", "1\n2\n", {"layout": "ucr"}, "row 1: one field; allowed: a label, then the values,"),
+    (
+        "e.csv",
+        "0,1.5,2.5\n1,3.5,4.5\n",
+        {"label_column": "label"},
+        "row 1: the first row is all numbers: the file seems to have no header row; allowed: a "
+        "header row naming the columns, 'label' among them",
+    ),
+    (
+        "e.csv",
+        "a,0,1\na,1,2\n",
+        {"header": "no", "label_column": "label"},
+        "row 1: --header no: the first row is a series; allowed: a header row",
+    ),
+    ("e.csv", "1,0,1\n", {"layout": "long"}, "row 1: the first row is all numbers: the file seems"),
     ("missing.csv", None, {}, "cannot read it (No such file or directory); allowed: a readable"),
 ]
 
@@ -208,6 +262,10 @@ def test_bad_arguments_are_pipeline_errors(tmp_path):
         read_series(path, layout="xml")
     with pytest.raises(PipelineError, match="batch size 0; allowed: an integer >= 1"):
         next(iter_series(path, batch_size=0))
+    with pytest.raises(PipelineError, match="header 'maybe' is unknown; allowed: auto, yes, no"):
+        read_series(path, header="maybe")
+    with pytest.raises(PipelineError, match="--header yes, but the ucr layout has no header row"):
+        read_series(path, layout="ucr", header="yes")
     with pytest.raises(SeriesFileError, match="cannot read it"):
         read_series(tmp_path)  # a folder
 
@@ -238,6 +296,8 @@ def reference(path: Path, layout: str) -> tuple[list[str], np.ndarray]:
     if layout == "tsv":
         return [str(n) for n, _ in rows], np.array([[number(v) for v in r[1:]] for _, r in rows])
     names = [name.strip() for name in rows[0][1]]
+    if layout == "wide" and all(map(series_io.is_number, names)):  # no header: all values
+        return [str(n) for n, _ in rows], np.array([[number(v) for v in r] for _, r in rows])
     if layout == "wide":
         values = [[number(v) for name, v in zip(names, r) if name != "id"] for _, r in rows[1:]]
         has_id = "id" in names

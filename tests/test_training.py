@@ -86,3 +86,17 @@ def test_a_model_too_long_for_the_series_is_refused_before_training(tiny_params)
     config = dataclasses.replace(tiny_params.model, downsample=data.series.shape[1] + 1)
     with pytest.raises(ParamsError, match=r"model.downsample = 101 is longer than the series"):
         fit_model(config, tiny_params.train, data, data)
+
+
+@pytest.mark.parametrize("split_name", ["training", "validation"])
+def test_a_loss_that_is_not_finite_stops_training(tiny_params, split_name):
+    """A NaN validation loss never beats the best one: without the check, silently epoch 0."""
+    data = generate(tiny_params.generate).subset(np.arange(40))
+    series = data.series.copy()
+    series[1] *= 1e38 / np.abs(series[1]).max()  # a transformer with standardize = false: NaN
+    huge = data._replace(series=series)
+    train_set, val_set = (huge, data) if split_name == "training" else (data, huge)
+    config = dataclasses.replace(tiny_params.model, name="transformer", standardize=False)
+    message = rf"^{split_name} loss became nan in epoch 1; allowed: .*series of smaller values"
+    with pytest.raises(PipelineError, match=message):
+        fit_model(config, dataclasses.replace(tiny_params.train, max_epochs=1), train_set, val_set)
