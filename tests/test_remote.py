@@ -5,6 +5,9 @@ output to a local directory remote (an s3 or ssh remote works the same), the
 results are committed to git, and a `git clone` of it runs `dvc pull`. The
 clone must then be up to date as it is: `dvc status` clean, `dvc repro`
 running and restoring nothing, and the model the same bytes as the original.
+And a clone with no remote at all (a newcomer's) runs `dvc metrics show` and
+`dvc metrics diff` from what git tracks, without a warning about a metrics
+file that only the DVC cache holds.
 """
 
 from __future__ import annotations
@@ -36,9 +39,18 @@ def test_a_clone_pulls_the_results_and_reruns_nothing(tmp_path):
     origin = Project(tmp_path / "origin", raw)
     origin.repro()
     origin.repro(COMPARE)
-    origin.dvc("remote", "add", "-d", "shared", str(tmp_path / "storage"))
     origin.run("git", "add", "-A")
-    origin.run("git", "commit", "-qm", "results, and the remote that holds their data")
+    origin.run("git", "commit", "-qm", "results")
+
+    newcomer = Clone(origin, tmp_path / "newcomer")  # git only: no remote to fetch from
+    shown = newcomer.dvc("metrics", "show")  # what git tracks is enough: no file is missing
+    assert "metrics/compare.json" in shown.stdout, shown.stdout
+    for result in (shown, newcomer.dvc("metrics", "diff", "HEAD")):
+        said = result.stdout + result.stderr
+        assert "failed to load" not in said and "WARNING" not in said, said
+
+    origin.dvc("remote", "add", "-d", "shared", str(tmp_path / "storage"))
+    origin.run("git", "commit", "-qam", "the remote that holds the results' data")
     assert "files pushed" in origin.dvc("push").stdout
 
     clone = Clone(origin, tmp_path / "clone")
