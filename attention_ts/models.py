@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from attention_ts import numerics
 from attention_ts.io import atomic_output
 from attention_ts.params import MINIROCKET_MIN_KERNELS, ModelParams, ParamsError, build
 from attention_ts.stage import PipelineError
@@ -547,7 +548,12 @@ def save_model(path: Path, model: nn.Module, config: ModelParams, n_points: int)
 
 
 def load_model(path: Path) -> Checkpoint:
-    """Load a model saved by `save_model` without unpickling arbitrary objects."""
+    """Load a model saved by `save_model` without unpickling arbitrary objects.
+
+    Raises PipelineError for a missing or damaged file, and NumericsError when
+    torch does not run the pinned CPU code paths (`attention_ts.numerics`).
+    """
+    numerics.check()
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(checkpoint, dict):

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from attention_ts import numerics
 from attention_ts.data import Dataset
 from attention_ts.metrics import confusion, precision_recall_f1
 from attention_ts.models import FixedFeatures, build_model
@@ -79,8 +80,11 @@ def make_deterministic(seed: int, threads: int, device: torch.device = CPU) -> N
     """Seed torch and pin its threading so two runs do the same arithmetic in the same order.
 
     On CUDA, cuBLAS needs a fixed workspace to be deterministic, and the few
-    ops without a deterministic kernel warn instead of stopping the run.
+    ops without a deterministic kernel warn instead of stopping the run. On
+    the CPU, raises NumericsError unless torch runs the pinned code paths that
+    make the bits the same on every x86-64 machine (`attention_ts.numerics`).
     """
+    numerics.check()
     if device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.manual_seed(seed)
@@ -89,10 +93,18 @@ def make_deterministic(seed: int, threads: int, device: torch.device = CPU) -> N
 
 
 def make_optimizer(model: nn.Module, params: TrainParams) -> torch.optim.Optimizer:
+    """The optimizer `train.optimizer` names.
+
+    Adam and AdamW run their fused kernels: the default (for-each) ones take
+    the square root through oneMKL's vector math, whose float32 result depends
+    on the CPU (see `attention_ts.numerics`); the fused ones use ATen's exact
+    square root.
+    """
+    adam = {"lr": params.lr, "weight_decay": params.weight_decay, "fused": True}
     if params.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+        return torch.optim.Adam(model.parameters(), **adam)
     if params.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=params.lr, weight_decay=params.weight_decay)
+        return torch.optim.AdamW(model.parameters(), **adam)
     return torch.optim.SGD(
         model.parameters(), lr=params.lr, momentum=0.9, weight_decay=params.weight_decay
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import attention_ts  # noqa: F401  (first: pins torch's CPU code paths before torch loads)
+
+# isort: split
 import copy
 import dataclasses
 from pathlib import Path

@@ -35,15 +35,19 @@ def _local_imports(path: Path) -> set[str]:
                 found.add(node.module.replace(".", "/") + ".py")
         elif isinstance(node, ast.Import):
             found |= {
-                a.name.replace(".", "/") + ".py" for a in node.names if a.name.startswith(PACKAGE)
+                f"{PACKAGE}/__init__.py" if a.name == PACKAGE else a.name.replace(".", "/") + ".py"
+                for a in node.names
+                if a.name.startswith(PACKAGE)
             }
     return found
 
 
 def _files_run_by(stage: dict) -> set[str]:
+    """The stage's module, and what it and its packages' `__init__.py` import, transitively."""
     module = stage["cmd"].removeprefix("python -m ").split()[0]
-    todo = [module.replace(".", "/") + ".py"]
-    seen = {f"{PACKAGE}/__init__.py"}
+    package = module.rpartition(".")[0]
+    todo = [module.replace(".", "/") + ".py", f"{package}/__init__.py", f"{PACKAGE}/__init__.py"]
+    seen: set[str] = set()
     while todo:
         path = todo.pop()
         if path not in seen:
