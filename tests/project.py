@@ -61,20 +61,26 @@ class Project:
         self.run("git", "add", "-A")
         self.run("git", "commit", "-qm", "tiny project")
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
+        """Run `args` in the project with `project_env()`, changed by `env`."""
+        env = {**project_env(), **(env or {})}
         result = subprocess.run(
-            args, cwd=self.root, env=project_env(), capture_output=True, text=True, timeout=600
+            args, cwd=self.root, env=env, capture_output=True, text=True, timeout=600
         )
         if check and result.returncode != 0:
             raise AssertionError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
-    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.run(sys.executable, "-m", "dvc", *args, check=check)
+    def dvc(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
+        return self.run(sys.executable, "-m", "dvc", *args, check=check, env=env)
 
-    def repro(self, *args: str) -> set[str]:
+    def repro(self, *args: str, env: dict[str, str] | None = None) -> set[str]:
         """Run `dvc repro *args`; return the names of the stages that actually ran."""
-        output = self.dvc("repro", *args).stdout
+        output = self.dvc("repro", *args, env=env).stdout
         return set(re.findall(r"Running stage '([^']+)'", output))
 
     def params(self) -> dict:

@@ -1,0 +1,138 @@
+"""The golden run: a tiny, fixed training whose bits every x86-64 machine must reproduce.
+
+    python -m tests.golden                 # this machine's result, as JSON
+    python -m tests.golden --write         # record it in tests/data/golden.json
+    python -m tests.golden --cpu Haswell-v4    # the same under QEMU emulating that CPU
+
+It generates 400 noisy series of 100 points, splits them, and trains each
+model of GOLDEN_MODELS for six epochs through the pipeline's own code
+(`fit_model`, `predict`): LSTMs and convolutions (oneDNN), linear layers
+(oneMKL), elementwise ops and softmax (ATen), fused AdamW, and MiniRocket's
+numba transform. For each model it records a SHA-256 of the trained weights
+and of the test probabilities, the best validation loss and the test F1.
+tests/test_numerics.py compares a fresh run with the committed file, so every
+machine that runs the tests checks that it computes the same bits as the one
+that recorded them. Rewrite the file only for a deliberate change of the
+numbers (new model code, new defaults), never to make a machine pass.
+
+`--cpu NAME` reruns this module under `qemu-x86_64 -cpu NAME` (Debian's
+qemu-user), another CPU than the host's, with its own instruction sets,
+vendor and cache sizes: `qemu-x86_64 -cpu help` lists them. QEMU 7.2 runs
+the pinned code paths; its emulation is about 10x slower.
+"""
+
+from __future__ import annotations
+
+import attention_ts  # noqa: F401  (first: pins torch's CPU code paths before torch loads)
+
+# isort: split
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import torch
+
+from attention_ts.data import generate, split
+from attention_ts.metrics import confusion, precision_recall_f1
+from attention_ts.models import predict
+from attention_ts.params import Params, build
+from attention_ts.training import fit_model
+from tests.conftest import REPO, tiny_raw_params
+
+GOLDEN = REPO / "tests/data/golden.json"
+GOLDEN_MODELS = (
+    "bilstm_attention",
+    "local_attention",
+    "lstm",
+    "cnn",
+    "transformer",
+    "mlp",
+    "minirocket",
+)
+THRESHOLD = 0.5
+
+
+def golden_params() -> Params:
+    """The committed defaults, shrunk: 400 series x 100 points with noise, 6 epochs, 1 thread."""
+    raw = tiny_raw_params()
+    raw["generate"].update(n_series=400, n_points=100, noise=0.1)
+    raw["model"].update(n_kernels=84)  # minirocket: its smallest kernel set
+    raw["train"].update(max_epochs=6, threads=1)
+    return build(Params, raw)
+
+
+def _sha256(*arrays) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def golden_run(models: tuple[str, ...] = GOLDEN_MODELS) -> dict:
+    """Train each of `models` on the golden data; the bits and scores that must not move."""
+    params = golden_params()
+    data = generate(params.generate)
+    parts = split(data.table["label"], params.split.fractions(), params.split.seed)
+    train_set, val_set, test_set = (data.subset(parts[name]) for name in ("train", "val", "test"))
+    results = {"data_sha256": _sha256(data.series), "models": {}}
+    for name in models:
+        config = dataclasses.replace(params.model, name=name)
+        model, result = fit_model(config, params.train, train_set, val_set, on_epoch=lambda s: None)
+        state = model.state_dict()
+        probabilities, _ = predict(model, test_set.series)
+        predicted = probabilities >= THRESHOLD
+        f1 = precision_recall_f1(confusion(test_set.table["label"], predicted))[2]
+        results["models"][name] = {
+            "weights_sha256": _sha256(*(state[key].numpy() for key in sorted(state))),
+            "test_probabilities_sha256": _sha256(probabilities),
+            "best_val_loss": result.best_val_loss,
+            "test_f1": f1,
+        }
+    return results
+
+
+def machine() -> str:
+    """The CPU, for messages: model name and the kernels torch picks."""
+    name = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        name = names[0].split(":", 1)[1].strip() if names else name
+    return f"{name}; torch {torch.__version__} runs {torch.backends.cpu.get_cpu_capability()}"
+
+
+def under_qemu(cpu: str, args: list[str]) -> subprocess.CompletedProcess:
+    """This module run by `qemu-x86_64 -cpu <cpu>` with this interpreter and its packages."""
+    interpreter = os.path.realpath(sys.executable)  # QEMU runs the binary, not the venv's link
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), sysconfig.get_path("purelib")])}
+    command = ["qemu-x86_64", "-cpu", cpu, interpreter, "-m", "tests.golden", *args]
+    return subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--write", action="store_true", help=f"record the result in {GOLDEN}")
+    parser.add_argument("--cpu", help="run under qemu-x86_64 emulating this CPU model")
+    parser.add_argument("--models", default=",".join(GOLDEN_MODELS), help="comma-separated")
+    args = parser.parse_args(argv)
+    if args.cpu:
+        done = under_qemu(args.cpu, ["--models", args.models])
+        said = done.stderr.splitlines(keepends=True)
+        sys.stderr.write("".join(line for line in said if "TCG doesn't support" not in line))
+        print(done.stdout, end="")
+        sys.exit(done.returncode)
+    results = golden_run(tuple(args.models.split(",")))
+    if args.write:
+        GOLDEN.write_text(json.dumps({"recorded_on": machine(), **results}, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
