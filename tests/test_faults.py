@@ -85,6 +85,19 @@ def _wait_until_gone(processes: list[psutil.Process]) -> None:
         time.sleep(0.05)
 
 
+def _signals_as_in_a_terminal() -> None:
+    """In the child, before it runs: SIGINT and SIGTERM at their defaults.
+
+    What a command typed at a terminal starts with. A background job of a
+    non-interactive shell (`pytest &` in a CI script) starts with SIGINT
+    ignored instead, and every child would inherit that; the tests below
+    are about the signals arriving, so they set that state themselves
+    (test_a_signal_ignored_at_start_stays_ignored sets the other one).
+    """
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def _interrupt(
     command: list[str],
     cwd: Path,
@@ -106,7 +119,13 @@ def _interrupt(
     env = {**(env or project_env()), "PYTHONUNBUFFERED": "1"}  # `ready` reaches the file at once
     with open(stdout, "w") as out, open(stderr, "w") as err:
         process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+            preexec_fn=_signals_as_in_a_terminal,
         )
     try:
         _wait_for(stdout, ready, process)
