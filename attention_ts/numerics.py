@@ -12,7 +12,7 @@ test's subprocesses) inherit them.
 |---|---|---|---|
 | ATen | vectorized elementwise ops, reductions, softmax | ATEN_CPU_CAPABILITY | avx2 |
 | oneMKL | BLAS (linear layers), vector math | MKL_CBWR (its CNR mode) | COMPATIBLE |
-| oneDNN | convolutions, the LSTM | ONEDNN_MAX_CPU_ISA | SSE41 |
+| oneDNN | convolutions, the LSTM | ONEDNN_MAX_CPU_ISA | AVX2 |
 | numba | MiniRocket's transform | NUMBA_CPU_NAME, NUMBA_CPU_FEATURES | x86-64-v3, none added |
 
 Why these levels, measured with torch 2.13.0 (oneMKL 2024.2, oneDNN 3.12):
@@ -20,10 +20,13 @@ Why these levels, measured with torch 2.13.0 (oneMKL 2024.2, oneDNN 3.12):
   AMD it falls back to AUTO, per-machine reproducibility only (MKL_VERBOSE
   shows `CNR:AUTO`). COMPATIBLE (SSE2 without the approximate rcpps/rsqrtps)
   is the branch that gives the same bits on Intel and AMD.
-- oneDNN is capped at SSE4.1: at that level training gave the same bits
-  natively (AMD EPYC, AVX-512) and under QEMU emulating a Haswell (Intel,
-  AVX2) and an EPYC-Rome (AMD, AVX2) CPU; its AVX2 kernels cannot be checked
-  that way (QEMU 7.2 crashes in them).
+- oneDNN is capped at AVX2, the level every x86-64 server of the last ten
+  years has. Training gave the same bits natively (AMD EPYC, AVX-512) and
+  under QEMU emulating a Haswell (Intel, AVX2) and an EPYC-Rome (AMD, AVX2),
+  for every model QEMU can run; it cannot run oneDNN's AVX2 LSTM kernels
+  (QEMU 7.2 faults in their vgatherdps), which gave the same bits across
+  those CPUs at the SSE4.1 cap. That cap costs 70 % more training time,
+  AVX2 none measurable (benchmarks/numerics.py).
 - ATen's AVX2 kernels need AVX2 and FMA; a CPU without them (made before
   2013) would stop with an illegal instruction, so there nothing is pinned and
   the numbers are that machine's own (`pinned()` says so).
@@ -53,7 +56,7 @@ OPT_OUT = "ATTENTION_TS_NATIVE_NUMERICS"
 PINS = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "MKL_CBWR": "COMPATIBLE",
-    "ONEDNN_MAX_CPU_ISA": "SSE41",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
     "NUMBA_CPU_NAME": "x86-64-v3",  # LLVM's name for AVX2 + FMA (+ BMI, F16C, ...)
     "NUMBA_CPU_FEATURES": "",  # none added to the name's own (numba adds the host's otherwise)
 }
@@ -97,6 +100,16 @@ def pin() -> None:
     os.environ.update(PINS)
 
 
+def native_environ() -> dict[str, str]:
+    """This process's environment opted out and without the pins it set: for a child process
+    that is to run on its CPU's own code paths (a benchmark's reference). Children inherit the
+    pins otherwise, even when they opt out themselves."""
+    return {
+        **{name: value for name, value in os.environ.items() if name not in PINS},
+        OPT_OUT: "1",
+    }
+
+
 def _mkl_branch() -> int | None:
     """oneMKL's CNR branch in use (3 = COMPATIBLE), or None if this torch has no oneMKL."""
     import torch
@@ -135,3 +148,23 @@ def check() -> None:
             f"would differ between machines; allowed: import attention_ts before torch, or set "
             f"{OPT_OUT}=1 to run on this CPU's own code paths"
         )
+
+
+def describe_cpu() -> str:
+    """The CPU and the code paths torch runs on it, for messages and benchmark records."""
+    import torch
+
+    name = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        name = names[0].split(":", 1)[1].strip() if names else name
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    avx512 = "with" if __cpu_features__.get("AVX512F") else "without"
+    paths = "pinned" if pinned() else "native"
+    return (
+        f"{name} ({platform.machine()}, {avx512} AVX-512), {os.cpu_count()} cores; torch "
+        f"{torch.__version__} runs {torch.backends.cpu.get_cpu_capability()} kernels "
+        f"({paths} numerics)"
+    )

@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 
 from attention_ts.comparison import FIT_DIR, TIMING_FIELDS, TIMING_FILE
-from benchmarks.timings import fresh_clone_repro, machine, median_seconds
+from attention_ts.numerics import describe_cpu
+from benchmarks.timings import fresh_clone_repro, median_seconds
 
 RESULTS = Path("benchmarks/comparison.json")
 
@@ -44,7 +45,7 @@ def main() -> None:
         for name in per_run[0]
     }
     results = {
-        "machine": machine(),
+        "machine": describe_cpu(),
         "whole_comparison_fresh_clone": whole,
         "per_model_median": models,
     }

@@ -33,9 +33,9 @@ import time
 from pathlib import Path
 
 from attention_ts.data import generate
+from attention_ts.numerics import describe_cpu
 from attention_ts.params import load_params
 from attention_ts.series_io import SeriesBatch, write_series
-from benchmarks.timings import machine
 
 RESULTS = Path("benchmarks/predict.json")
 SIZES = (100_000, 10_000)
@@ -149,7 +149,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     results: dict = {
-        "machine": machine(),
+        "machine": describe_cpu(),
         "command": " ".join(["python -m benchmarks.predict", *sys.argv[1:]]),
         # on 2 cores, about 1 or more: other processes were using a core
         "load_average_1min": {"start": round(os.getloadavg()[0], 2)},

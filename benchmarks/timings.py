@@ -23,7 +23,6 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -32,9 +31,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import torch
-
 from attention_ts.data import generate
+from attention_ts.numerics import describe_cpu
 from attention_ts.params import load_params
 
 RESULTS = Path("benchmarks/results.json")
@@ -49,8 +47,12 @@ def median_seconds(action: Callable[[], object], runs: int) -> dict:
     return {"median_s": round(statistics.median(times), 3), "runs_s": [round(t, 3) for t in times]}
 
 
-def _command(*args: str, cwd: Path | None = None) -> Callable[[], None]:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def command(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> Callable[[], None]:
+    """A call that runs `args` in environment `env` (default: this one) with this venv on PATH."""
+    env = env or dict(os.environ)
+    env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"}
 
     def run() -> None:
         subprocess.run(args, cwd=cwd, env=env, check=True, capture_output=True)
@@ -69,9 +71,9 @@ def fresh_venv_install(venv_parent: Path) -> Callable[[], None]:
 
     def run() -> None:
         venv = next(venvs)
-        _command(sys.executable, "-m", "venv", str(venv))()
+        command(sys.executable, "-m", "venv", str(venv))()
         python = str(venv / "bin" / "python")
-        _command(python, "-m", "pip", "install", "-q", "--no-cache-dir", "-r", "requirements.txt")()
+        command(python, "-m", "pip", "install", "-q", "--no-cache-dir", "-r", "requirements.txt")()
 
     return run
 
@@ -83,13 +85,9 @@ def fresh_clone_repro(clone_parent: Path, *repro_args: str) -> Callable[[], None
     def run() -> None:
         clone = next(clones)
         subprocess.run(["git", "clone", "-q", ".", str(clone)], check=True)
-        _command(sys.executable, "-m", "dvc", "repro", *repro_args, cwd=clone)()
+        command(sys.executable, "-m", "dvc", "repro", *repro_args, cwd=clone)()
 
     return run
-
-
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
 
 
 def main() -> None:
@@ -98,9 +96,9 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
     results = {
-        "machine": machine(),
+        "machine": describe_cpu(),
         "generate_10k_x_500": median_seconds(lambda: generate(params.generate), runs=10),
-        "train_stage": median_seconds(_command(sys.executable, "-m", "stages.train"), args.runs),
+        "train_stage": median_seconds(command(sys.executable, "-m", "stages.train"), args.runs),
     }
     with tempfile.TemporaryDirectory() as tmp:
         parent = Path(tmp)
@@ -110,7 +108,7 @@ def main() -> None:
         results["dvc_repro_force_fresh_clone"] = median_seconds(
             fresh_clone_repro(forced, "--force"), args.runs
         )
-        noop = _command(sys.executable, "-m", "dvc", "repro", cwd=fresh / "clone0")
+        noop = command(sys.executable, "-m", "dvc", "repro", cwd=fresh / "clone0")
         results["dvc_repro_noop"] = median_seconds(noop, runs=5)
         # reproducibility: the rerun in a fresh clone changed no tracked file (dvc.lock, metrics/)
         changed = subprocess.run(
