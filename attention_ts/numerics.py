@@ -25,8 +25,9 @@ Why these levels, measured with torch 2.13.0 (oneMKL 2024.2, oneDNN 3.12):
   under QEMU emulating a Haswell (Intel, AVX2) and an EPYC-Rome (AMD, AVX2),
   for every model QEMU can run; it cannot run oneDNN's AVX2 LSTM kernels
   (QEMU 7.2 faults in their vgatherdps), which gave the same bits across
-  those CPUs at the SSE4.1 cap. That cap costs 70 % more training time,
-  AVX2 none measurable (benchmarks/numerics.py).
+  those CPUs at the SSE4.1 cap; but there an epoch took about 1.7 times as
+  long, while at AVX2 the train stage is as fast as unpinned
+  (`python -m benchmarks.numerics`).
 - ATen's AVX2 kernels need AVX2 and FMA; a CPU without them (made before
   2013) would stop with an illegal instruction, so there nothing is pinned and
   the numbers are that machine's own (`pinned()` says so).
