@@ -1,8 +1,9 @@
 """The golden run: a tiny, fixed training whose bits every x86-64 machine must reproduce.
 
     python -m tests.golden                 # this machine's result, as JSON
+    python -m tests.golden --check         # same bits as tests/data/golden.json? exit 1 if not
     python -m tests.golden --write         # record it in tests/data/golden.json
-    python -m tests.golden --cpu Haswell-v4    # the same under QEMU emulating that CPU
+    python -m tests.golden --cpu Haswell-v4 --check   # the same under QEMU emulating that CPU
 
 It generates 400 noisy series of 100 points, splits them, and trains each
 model of GOLDEN_MODELS for six epochs through the pipeline's own code
@@ -110,11 +111,14 @@ def under_qemu(cpu: str, args: list[str]) -> subprocess.CompletedProcess:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--write", action="store_true", help=f"record the result in {GOLDEN}")
+    parser.add_argument(
+        "--check", action="store_true", help=f"compare with {GOLDEN}; exit 1 if a bit differs"
+    )
     parser.add_argument("--cpu", help="run under qemu-x86_64 emulating this CPU model")
     parser.add_argument("--models", default=",".join(GOLDEN_MODELS), help="comma-separated")
     args = parser.parse_args(argv)
     if args.cpu:
-        done = under_qemu(args.cpu, ["--models", args.models])
+        done = under_qemu(args.cpu, ["--models", args.models, *(["--check"] if args.check else [])])
         said = done.stderr.splitlines(keepends=True)
         sys.stderr.write("".join(line for line in said if "TCG doesn't support" not in line))
         print(done.stdout, end="")
@@ -122,7 +126,23 @@ def main(argv: list[str] | None = None) -> None:
     results = golden_run(tuple(args.models.split(",")))
     if args.write:
         GOLDEN.write_text(json.dumps({"recorded_on": describe_cpu(), **results}, indent=2) + "\n")
+    if args.check:
+        sys.exit(check(results))
     print(json.dumps(results, indent=2))
+
+
+def check(results: dict) -> int:
+    """Say whether `results` has the committed bits, model by model; 0 if all do, else 1."""
+    committed = json.loads(GOLDEN.read_text())
+    differ = [name for name, got in results["models"].items() if got != committed["models"][name]]
+    if results["data_sha256"] != committed["data_sha256"]:
+        differ.insert(0, "the generated data")
+    verdict = f"differ: {', '.join(differ)}" if differ else "all the same bits"
+    print(
+        f"{len(results['models'])} models on {describe_cpu()}\nvs {GOLDEN.name}, recorded on "
+        f"{committed['recorded_on']}:\n{verdict}"
+    )
+    return 1 if differ else 0
 
 
 if __name__ == "__main__":
