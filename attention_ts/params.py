@@ -7,10 +7,10 @@ rejected with the closest known key suggested, so a typo never goes unnoticed.
 params.yaml is read as DVC reads and rewrites it (`dvc exp run -S key=value`):
 as YAML 1.2, with ruamel.yaml's safe loader. So `1e-05`, which DVC writes for
 0.00001, is a number, and `no`, `off` or `True` are text, not the booleans of
-YAML 1.1. The two dataset labels name classes in the user's data file, so they
-are read a second time with every plain scalar kept as its text, and taken
-from that reading: `no` is 'no', `1.0` is '1.0', `007` is '007', whether
-quoted or not (DVC drops the quotes whenever it rewrites the file).
+YAML 1.1. `dataset.classes` names classes in the user's data file, so it is
+read a second time with every plain scalar kept as its text, and taken from
+that reading: `no` is 'no', `1.0` is '1.0', `007` is '007', whether quoted or
+not (DVC drops the quotes whenever it rewrites the file).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any, NewType, TypeVar, get_type_hints
 from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.constructor import SafeConstructor
 
-from attention_ts.data import class_counts, same_label, split_counts
+from attention_ts.data import canonical_label, class_counts, split_counts
 from attention_ts.stage import PipelineError
 
 PARAMS_FILE = Path("params.yaml")
@@ -44,7 +44,8 @@ MODEL_NAMES = (
     "flat_run_rule",
 )
 SOURCES = ("generate", "file")
-DATA_SUFFIXES = (".csv", ".tsv")
+DATA_SUFFIXES = (".csv", ".tsv", ".ts", ".arff")
+MISSING_POLICIES = ("refuse", "interpolate")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("none", "onecycle", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
@@ -53,10 +54,12 @@ MAX_THREADS = 1024  # torch refuses absurd thread counts with a traceback; stop 
 MAX_INT = 2**53  # integers are multiplied by fractions: beyond this, floats are not exact
 MINIROCKET_MIN_KERNELS = 84  # MiniRocket's fixed kernel set; features come in multiples of it
 MINIROCKET_MIN_POINTS = 9  # its kernels are 9 points long
-LABEL_KEYS = ("normal_label", "anomalous_label")  # dataset.*, read as the text written
+LABEL_KEYS = ("classes",)  # dataset.*, read as the text written
+AUTO_STEPS = 25  # model.downsample = auto: the stride that leaves about this many steps
 
 T = TypeVar("T")
-Label = NewType("Label", str)  # a class label as written in a data file, and in params.yaml
+Labels = NewType("Labels", list)  # class labels as written in a data file, and in params.yaml
+Stride = NewType("Stride", object)  # an integer >= 1, or "auto"
 
 
 class ParamsError(PipelineError):
@@ -123,21 +126,40 @@ class DatasetParams:
 
     source: str = one_of(SOURCES)
     path: str = _ruled(lambda v: v.strip() != "", "a path relative to the repository root")
+    test_path: str = _ruled(
+        lambda v: v.strip() != "", "a test file, or the same file as dataset.path (no test file)"
+    )
     label_column: str = _ruled(lambda v: v.strip() != "", "the header of the label column")
-    normal_label: Label
-    anomalous_label: Label
+    classes: Labels
+    missing: str = one_of(MISSING_POLICIES)
+
+    def has_test_file(self) -> bool:
+        """True when `test_path` names an official test file (not `path` itself)."""
+        return Path(self.test_path) != Path(self.path)
 
     def check(self, key: str) -> None:
-        if same_label(self.normal_label, self.anomalous_label):
+        canonical = [canonical_label(label) for label in self.classes]
+        for k, name in enumerate(canonical):
+            if name in canonical[:k]:
+                raise ParamsError(
+                    f"{key}.classes lists {self.classes[k]!r} twice (as {name!r}); allowed: "
+                    "distinct labels, or [] for every label of the file"
+                )
+        if len(self.classes) == 1:
             raise ParamsError(
-                f"{key}.normal_label = {self.normal_label!r} and {key}.anomalous_label = "
-                f"{self.anomalous_label!r} are the same label; allowed: two different labels"
+                f"{key}.classes = {self.classes} names one class; allowed: two or more labels "
+                "in the order wanted, or [] for every label of the file"
             )
-        if self.source == "file" and Path(self.path).suffix.lower() not in DATA_SUFFIXES:
-            raise ParamsError(
-                f"{key}.path = {self.path!r} is neither a .csv nor a .tsv file; allowed: a .csv "
-                "(header row, a label column and values) or a UCR/UEA .tsv (label first)"
-            )
+        if self.source != "file":
+            return
+        for name in ("path", "test_path"):
+            value = getattr(self, name)
+            if Path(value).suffix.lower() not in DATA_SUFFIXES:
+                raise ParamsError(
+                    f"{key}.{name} = {value!r} is not a .csv, .tsv, .ts or .arff file; allowed: "
+                    "a .csv (header row, a label column and values), a UCR/UEA .tsv (label "
+                    "first), or a .ts or .arff file of the UCR/UEA archive"
+                )
 
 
 @dataclass(frozen=True)
@@ -172,6 +194,10 @@ class SplitParams:
     def fractions(self) -> tuple[float, float, float]:
         return (self.train, self.val, self.test)
 
+    def official(self) -> tuple[float, float]:
+        """(train, val) fractions of a train file when the test set is its own file."""
+        return (self.train / (self.train + self.val), self.val / (self.train + self.val))
+
     def check(self, key: str) -> None:
         total = sum(self.fractions())
         if not math.isclose(total, 1.0, abs_tol=1e-9):
@@ -184,7 +210,7 @@ class SplitParams:
 class ModelParams:
     name: str = one_of(MODEL_NAMES)
     hidden_size: int = positive()
-    downsample: int = positive("an integer >= 1 (1 = no conv front end, the original model)")
+    downsample: Stride  # an integer >= 1 (1 = no conv front end, the original model), or auto
     conv_channels: int = positive()
     standardize: bool
     dropout: float = fraction(high_open=True)
@@ -200,6 +226,7 @@ class TrainParams:
     schedule: str = one_of(SCHEDULES)
     batch_size: int = positive()
     max_epochs: int = positive()
+    min_steps: int = non_negative()
     patience: int = positive()
     seed: int = non_negative()
     threads: int = _ruled(lambda v: 1 <= v <= MAX_THREADS, f"an integer from 1 to {MAX_THREADS}")
@@ -238,9 +265,9 @@ class Params:
     def check(self, key: str) -> None:
         if self.dataset.source == "generate":  # a file's series are checked when it is read
             check_model_fits(self.model, "model", self.generate.n_points)
-            counts = class_counts(self.generate.n_series, self.generate.anomaly_fraction)
+            normal, anomalous = class_counts(self.generate.n_series, self.generate.anomaly_fraction)
             check_split_sizes(
-                counts,
+                {"normal": normal, "anomalous": anomalous},
                 self.split,
                 f"generate.n_series = {self.generate.n_series} and generate.anomaly_fraction = "
                 f"{self.generate.anomaly_fraction}",
@@ -292,8 +319,21 @@ class Params:
         return model, train
 
 
+def resolve_config(model: ModelParams, n_points: int) -> ModelParams:
+    """`model` with `downsample = auto` made a number for series of `n_points` points.
+
+    auto is n_points // AUTO_STEPS (at least 1): 20 for the default 500
+    points, 6 for GunPoint's 150, 1 (no front end) below 50 points, so the
+    recurrence runs over about 25 steps whatever the length.
+    """
+    if model.downsample != "auto":
+        return model
+    return dataclasses.replace(model, downsample=max(1, n_points // AUTO_STEPS))
+
+
 def check_model_fits(model: ModelParams, key: str, n_points: int) -> None:
     """Settings that are valid alone but not for series of `n_points` points."""
+    model = resolve_config(model, n_points)
     if model.downsample > n_points:
         raise ParamsError(
             f"{key}.downsample = {model.downsample} is longer than the series "
@@ -306,19 +346,22 @@ def check_model_fits(model: ModelParams, key: str, n_points: int) -> None:
         )
 
 
-def check_split_sizes(counts: tuple[int, int], split: SplitParams, origin: str) -> None:
-    """Every split must hold both classes, or training and AUC are meaningless.
+def check_split_sizes(
+    counts: dict[str, int], split: SplitParams, origin: str, test_file: bool = False
+) -> None:
+    """Every split must hold every class, or training and the metrics are meaningless.
 
-    `counts` are the (normal, anomalous) series counts; `origin` says where
-    they come from, for the message.
+    `counts` maps each class name to its series count; `origin` says where
+    they come from, for the message. With `test_file` the test set is an
+    official file, and train and val share train + val (`split.official`).
     """
-    for label, count in enumerate(counts):
-        for name, size in zip(("train", "val", "test"), split_counts(count, split.fractions())):
+    fractions = split.official() if test_file else split.fractions()
+    for kind, count in counts.items():
+        for name, size in zip(("train", "val", "test"), split_counts(count, fractions)):
             if size == 0:
-                kind = "anomalous" if label else "normal"
                 raise ParamsError(
-                    f"split.{name} = {getattr(split, name)} gets no {kind} series with "
-                    f"{origin}; allowed: sizes that put both classes in every split"
+                    f"split.{name} = {getattr(split, name)} gets no series of class {kind!r} "
+                    f"with {origin}; allowed: sizes that put every class in every split"
                 )
 
 
@@ -331,9 +374,17 @@ def _check_type(key: str, value: Any, kind: type) -> Any:
     if kind is bool:
         ok = isinstance(value, bool)
         allowed = "true or false"
-    elif kind is Label:
-        ok = isinstance(value, str) and value.strip()
-        allowed = "a label as written in the data file"
+    elif kind is Labels:
+        ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+        allowed = "a list of labels as written in the data file ([] = every label of the file)"
+    elif kind is Stride:
+        ok = value == "auto" or (
+            isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_INT
+        )
+        allowed = (
+            f"an integer >= 1 (1 = no conv front end, the original model), or auto (a stride "
+            f"that leaves about {AUTO_STEPS} steps)"
+        )
     elif kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
         allowed = f"an integer (at most {MAX_INT} in size)"
@@ -346,8 +397,8 @@ def _check_type(key: str, value: Any, kind: type) -> Any:
         allowed = f"a {kind.__name__}"
     if not ok:
         raise ParamsError(f"{key} = {_describe(value)} is invalid; allowed: {allowed}")
-    if kind is Label:
-        return value.strip()
+    if kind is Labels:
+        return [v.strip() for v in value]
     return float(value) if kind is float else value
 
 
@@ -416,8 +467,8 @@ def read_params_file(path: Path = PARAMS_FILE) -> Any:
     """The params file as DVC reads it (YAML 1.2), dataset labels as the text written.
 
     Returns what the file holds (a dict for any usable params.yaml), not yet
-    validated: see `build`. `dataset.normal_label` and `dataset.anomalous_label`
-    are strings, exactly as written (`no` -> 'no', `1.0` -> '1.0'). Raises
+    validated: see `build`. The labels of `dataset.classes` are strings,
+    exactly as written (`no` -> 'no', `1.0` -> '1.0'). Raises
     ParamsError, in one line, when the file is missing, not UTF-8 or not
     valid YAML (a duplicated key included, as DVC refuses it too).
     """

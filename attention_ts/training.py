@@ -1,4 +1,9 @@
-"""Training loop: mini-batch BCE, a per-batch LR schedule, early stopping on validation loss.
+"""Training loop: mini-batch cross-entropy, a per-batch LR schedule, early stopping on val loss.
+
+Two classes train one logit with binary cross-entropy (the synthetic task),
+more classes one logit per class with cross-entropy. A small train set gets
+the same number of optimizer steps as a large one (`train.min_steps`): each
+epoch then passes over it several times, so 40 series train as well as 7000.
 
 Everything random is seeded from params and torch runs a fixed number of
 threads with deterministic algorithms, so the same params give the same
@@ -22,12 +27,11 @@ from tqdm import tqdm
 
 from attention_ts import numerics
 from attention_ts.data import Dataset
-from attention_ts.metrics import confusion, precision_recall_f1
-from attention_ts.models import FixedFeatures, build_model
-from attention_ts.params import ModelParams, TrainParams, check_model_fits
+from attention_ts.metrics import validation_f1
+from attention_ts.models import FixedFeatures, build_model, probabilities_of
+from attention_ts.params import ModelParams, TrainParams, check_model_fits, resolve_config
 from attention_ts.stage import PipelineError
 
-VALIDATION_THRESHOLD = 0.5
 EVAL_BATCH_SIZE = 1000
 CPU = torch.device("cpu")
 
@@ -52,15 +56,20 @@ class TrainResult:
     best_val_loss: float
     epochs_run: int
     history: list[EpochStats]
+    passes_per_epoch: int  # passes over the train set in one epoch (train.min_steps)
+    steps: int  # optimizer steps taken
 
     def summary(self) -> dict[str, float]:
         """The best epoch and its validation scores, as metrics/train.json records them."""
-        return {
+        summary = {
             "best_epoch": self.best_epoch,
             "epochs_run": self.epochs_run,
             "best_val_loss": self.best_val_loss,
             "best_val_f1": self.history[self.best_epoch - 1].val_f1,
         }
+        if self.passes_per_epoch > 1:  # only where train.min_steps stretched the epochs
+            summary.update(passes_per_epoch=self.passes_per_epoch, steps=self.steps)
+        return summary
 
 
 def resolve_device(name: str) -> torch.device:
@@ -123,20 +132,38 @@ def make_schedule(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
-Logits = Callable[[torch.Tensor], torch.Tensor]  # inputs (batch, ...) -> logits (batch,)
+Logits = Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]
+# (inputs (batch, ...), lengths (batch,) or None) -> logits: (batch,) binary, (batch, classes)
+
+
+def loss_of(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy: binary on one logit (batch,), else over classes (batch, classes)."""
+    if logits.ndim == 1:
+        return nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
+    return nn.functional.cross_entropy(logits, labels)
+
+
+def _batches(inputs: torch.Tensor, lengths: torch.Tensor | None, size: int):
+    """(inputs, lengths) in consecutive chunks of `size`; lengths stay None when None."""
+    for start in range(0, len(inputs), size):
+        chunk = slice(start, start + size)
+        yield inputs[chunk], None if lengths is None else lengths[chunk]
 
 
 @torch.no_grad()
 def evaluate_loss(
-    model: nn.Module, logits_of: Logits, inputs: torch.Tensor, labels: torch.Tensor
+    model: nn.Module,
+    logits_of: Logits,
+    inputs: torch.Tensor,
+    lengths: torch.Tensor | None,
+    labels: torch.Tensor,
 ) -> tuple[float, float]:
-    """Mean BCE loss and F1 (at 0.5) of `model` on a whole split."""
+    """Mean cross-entropy and validation F1 (`metrics.validation_f1`) of `model` on a split."""
     model.eval()
-    logits = torch.cat([logits_of(batch) for batch in inputs.split(EVAL_BATCH_SIZE)])  # (n,)
-    loss = nn.functional.binary_cross_entropy_with_logits(logits, labels).item()
-    probabilities = torch.sigmoid(logits).cpu().numpy()
-    counts = confusion(labels.cpu().numpy(), probabilities >= VALIDATION_THRESHOLD)
-    return loss, precision_recall_f1(counts)[2]
+    logits = torch.cat([logits_of(*batch) for batch in _batches(inputs, lengths, EVAL_BATCH_SIZE)])
+    loss = loss_of(logits, labels).item()
+    probabilities = probabilities_of(logits).cpu().numpy()  # (n, classes)
+    return loss, validation_f1(labels.cpu().numpy(), probabilities)
 
 
 def check_loss(loss: float, split: str, epoch: int, params: TrainParams) -> None:
@@ -154,44 +181,71 @@ def check_loss(loss: float, split: str, epoch: int, params: TrainParams) -> None
 
 
 def _training_inputs(
-    model: nn.Module, x_train: torch.Tensor, x_val: torch.Tensor, seed: int
-) -> tuple[torch.Tensor, torch.Tensor, Logits]:
-    """What the loop feeds forward and how it gets logits from it.
+    model: nn.Module, train_set: Dataset, val_set: Dataset, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, Logits, bool]:
+    """What the loop feeds forward, how it gets logits from it, and whether it needs lengths.
 
     Series and the whole model, or for a `FixedFeatures` model, its features
-    (fitted on train, computed once) and its head.
+    (fitted on train, computed once, each series on its own length) and its head.
     """
+    x_train, x_val = torch.from_numpy(train_set.series), torch.from_numpy(val_set.series)
     if not isinstance(model, FixedFeatures):
-        return x_train, x_val, lambda series: model(series)[0]
+        return x_train, x_val, lambda series, lengths: model(series, lengths)[0], True
+    lengths = [d.model_lengths() for d in (train_set, val_set)]
     with torch.no_grad():
-        model.fit_features(x_train.numpy(), seed)
-        train_features, val_features = model.features(x_train), model.features(x_val)
-    return train_features, val_features, lambda features: model.head(features).squeeze(-1)
+        model.fit_features(train_set.series, lengths[0], seed)
+        features = [model.features(x, _tensor(n)) for x, n in zip((x_train, x_val), lengths)]
+    return *features, lambda inputs, lengths: model.head(inputs).squeeze(-1), False
+
+
+def _tensor(lengths: np.ndarray | None) -> torch.Tensor | None:
+    return None if lengths is None else torch.from_numpy(lengths)
+
+
+def passes_per_epoch(params: TrainParams, batches_per_pass: int) -> int:
+    """Passes over the train set per epoch: enough for max_epochs to make train.min_steps.
+
+    1 for the default synthetic data (7000 series: 110 batches x 15 epochs
+    = 1650 steps >= 1000); ceil(1000 / 15) = 67 for GunPoint's 40 series
+    (one batch). Early stopping and the curves still count epochs, so a small
+    train set is validated max_epochs times, not after every step.
+    """
+    return max(1, math.ceil(params.min_steps / (params.max_epochs * batches_per_pass)))
 
 
 def train(
     model: nn.Module,
-    train_set: tuple[np.ndarray, np.ndarray],
-    val_set: tuple[np.ndarray, np.ndarray],
+    train_set: Dataset,
+    val_set: Dataset,
     params: TrainParams,
     on_epoch: Callable[[EpochStats], None] = lambda stats: None,
     device: torch.device = CPU,
 ) -> TrainResult:
-    """Fit `model` in place on (series, labels); restore the weights of the best val loss.
+    """Fit `model` in place on the labelled series; restore the weights of the best val loss.
 
     Call `make_deterministic` before building the model so its initial
     weights are seeded too. A `FixedFeatures` model first fits its features
     on the training series; its head then trains on features computed once.
+    Series get their lengths only when the split is ragged (`Dataset.model_lengths`).
     The model trains on `device` and ends on the CPU.
     """
-    x_train, y_train = (torch.from_numpy(a).float() for a in train_set)  # (n, points), (n,)
-    x_val, y_val = (torch.from_numpy(a).float() for a in val_set)
-    x_train, x_val, logits_of = _training_inputs(model, x_train, x_val, params.seed)
+    x_train, x_val, logits_of, with_lengths = _training_inputs(
+        model, train_set, val_set, params.seed
+    )
+    n_train, n_val = (
+        _tensor(d.model_lengths()) if with_lengths else None for d in (train_set, val_set)
+    )
+    y_train, y_val = (torch.from_numpy(d.table["label"]) for d in (train_set, val_set))
     model.to(device)
-    x_train, y_train, x_val, y_val = (t.to(device) for t in (x_train, y_train, x_val, y_val))
-    batches_per_epoch = math.ceil(len(x_train) / params.batch_size)
+    moved = [
+        None if t is None else t.to(device)
+        for t in (x_train, n_train, y_train, x_val, n_val, y_val)
+    ]
+    x_train, n_train, y_train, x_val, n_val, y_val = moved
+    batches_per_pass = math.ceil(len(x_train) / params.batch_size)
+    passes = passes_per_epoch(params, batches_per_pass)
     optimizer = make_optimizer(model, params)
-    schedule = make_schedule(optimizer, params, params.max_epochs * batches_per_epoch)
+    schedule = make_schedule(optimizer, params, params.max_epochs * passes * batches_per_pass)
     shuffle = torch.Generator().manual_seed(params.seed)
 
     history: list[EpochStats] = []
@@ -199,17 +253,17 @@ def train(
     for epoch in range(1, params.max_epochs + 1):
         model.train()
         total_loss = 0.0
-        order = torch.randperm(len(x_train), generator=shuffle)
+        orders = [torch.randperm(len(x_train), generator=shuffle) for _ in range(passes)]
         bar = tqdm(
-            order.split(params.batch_size),
+            [batch for order in orders for batch in order.split(params.batch_size)],
             desc=f"epoch {epoch}/{params.max_epochs}",
             unit="batch",
             leave=False,
             disable=None,  # only on a terminal
         )
         for batch in bar:
-            logits = logits_of(x_train[batch])
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, y_train[batch])
+            logits = logits_of(x_train[batch], None if n_train is None else n_train[batch])
+            loss = loss_of(logits, y_train[batch])
             check_loss(loss.item(), "training", epoch, params)
             optimizer.zero_grad()
             loss.backward()
@@ -220,9 +274,9 @@ def train(
             total_loss += loss.item() * len(batch)
             bar.set_postfix(loss=f"{loss.item():.4f}")
 
-        val_loss, val_f1 = evaluate_loss(model, logits_of, x_val, y_val)
+        val_loss, val_f1 = evaluate_loss(model, logits_of, x_val, n_val, y_val)
         check_loss(val_loss, "validation", epoch, params)  # NaN would never beat best_loss
-        stats = EpochStats(epoch, total_loss / len(x_train), val_loss, val_f1)
+        stats = EpochStats(epoch, total_loss / (passes * len(x_train)), val_loss, val_f1)
         history.append(stats)
         on_epoch(stats)
         if val_loss < best_loss:
@@ -231,7 +285,8 @@ def train(
             break
     model.load_state_dict(best_state)
     model.to("cpu")
-    return TrainResult(best_epoch, best_loss, len(history), history)
+    steps = len(history) * passes * batches_per_pass
+    return TrainResult(best_epoch, best_loss, len(history), history, passes, steps)
 
 
 def fit_model(
@@ -240,12 +295,16 @@ def fit_model(
     train_set: Dataset,
     val_set: Dataset,
     on_epoch: Callable[[EpochStats], None] = print,
-) -> tuple[nn.Module, TrainResult]:
-    """Seed everything, build the model `config` names for these series, and train it."""
-    n_points = train_set.series.shape[1]
+) -> tuple[nn.Module, ModelParams, TrainResult]:
+    """Seed everything, build the model `config` names for these series, and train it.
+
+    Returns the model, its config with `downsample = auto` resolved for the
+    series' length (what `save_model` keeps), and the run's summary.
+    """
+    _, n_channels, n_points = train_set.series.shape
+    config = resolve_config(config, n_points)
     check_model_fits(config, "model", n_points)
     device = resolve_device(params.device)
     make_deterministic(params.seed, params.threads, device)
-    model = build_model(config, n_points)
-    labelled = [(d.series, d.table["label"]) for d in (train_set, val_set)]
-    return model, train(model, *labelled, params, on_epoch=on_epoch, device=device)
+    model = build_model(config, n_points, n_channels, len(train_set.classes))
+    return model, config, train(model, train_set, val_set, params, on_epoch=on_epoch, device=device)

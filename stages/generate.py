@@ -1,7 +1,10 @@
 """Stage generate: the series -> data/generated/.
 
 Synthetic sine waves, some with a flat segment (`dataset.source = generate`),
-or the user's own labelled series read from `dataset.path` (`source = file`).
+or the user's own labelled series read from `dataset.path` (`source = file`),
+and, when `dataset.test_path` names another file, its official test set
+(data/generated/test.*). Writes series.npy (series, channels, points),
+series.csv (the per-series table) and classes.json.
 """
 
 from pathlib import Path
@@ -16,16 +19,25 @@ OUTPUT = Path("data/generated")
 
 def main() -> None:
     params = load_params()
+    test = None
     if params.dataset.source == "file":
-        dataset = read_labelled(params.dataset)
+        dataset, test = read_labelled(params.dataset)
         origin = f"read from {params.dataset.path}"
     else:
         dataset = generate(params.generate)
         origin = "generated"
     with atomic_output(OUTPUT) as tmp:
         save_dataset(tmp, "series", dataset)
-    n_series, n_points = dataset.series.shape
-    print(f"{origin}: {n_series} series of {n_points} points")
+        if test is not None:
+            save_dataset(tmp, "test", test)
+    n_series, n_channels, n_points = dataset.series.shape
+    lengths = f"{dataset.lengths.min()} to {n_points}" if dataset.ragged else f"{n_points}"
+    print(
+        f"{origin}: {n_series} series of {lengths} points, {n_channels} channel(s), "
+        f"{len(dataset.classes)} classes ({', '.join(dataset.classes)})"
+    )
+    if test is not None:
+        print(f"official test set read from {params.dataset.test_path}: {len(test.table)} series")
 
 
 if __name__ == "__main__":

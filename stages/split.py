@@ -1,4 +1,10 @@
-"""Stage split: stratified, seeded train/val/test split -> data/split/{train,val,test}.{npy,csv}."""
+"""Stage split: stratified, seeded train/val/test split -> data/split/{train,val,test}.{npy,csv}.
+
+Without a test file the series are split by split.train/val/test. With one
+(`dataset.test_path`), it is the test split as given (the official split),
+and train and validation are carved from the train file, stratified and
+seeded, in the proportion split.train : split.val.
+"""
 
 from pathlib import Path
 
@@ -14,15 +20,24 @@ OUTPUT = Path("data/split")
 def main() -> None:
     params = load_params().split
     dataset = load_dataset(INPUT, "series")
+    test_file = (INPUT / "test.npy").exists()
     labels = dataset.table["label"]
-    counts = (int((labels == 0).sum()), int((labels == 1).sum()))
-    check_split_sizes(counts, params, f"{counts[0]} normal and {counts[1]} anomalous series")
-    indices = split(labels, params.fractions(), params.seed)
+    counts = {name: int((labels == k).sum()) for k, name in enumerate(dataset.classes)}
+    origin = ", ".join(f"{count} series of class {name!r}" for name, count in counts.items())
+    check_split_sizes(counts, params, origin, test_file=test_file)
+    fractions = params.official() if test_file else params.fractions()
+    indices = split(labels, fractions, params.seed)
+    parts = {name: dataset.subset(index) for name, index in indices.items()}
+    if test_file:
+        parts["test"] = load_dataset(INPUT, "test")
     with atomic_output(OUTPUT) as tmp:
         for name in SPLITS:
-            part = dataset.subset(indices[name])
-            save_dataset(tmp, name, part)
-            print(f"{name}: {len(part.table)} series, {part.table['label'].mean():.1%} anomalous")
+            save_dataset(tmp, name, parts[name])
+            shares = parts[name].table["label"]
+            mix = ", ".join(
+                f"{(shares == k).mean():.1%} {c}" for k, c in enumerate(dataset.classes)
+            )
+            print(f"{name}: {len(shares)} series ({mix})")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Stage train: fit the model on train, early-stop on val -> models/model.pt.
 
-Writes the per-epoch curves (train loss, val loss, val F1) with dvclive to
-plots/training/ and a summary of the run to metrics/train.json.
+Writes the per-epoch curves (train loss, val loss, val F1: of the positive
+class for two classes, macro F1 for more) with dvclive to plots/training/ and
+a summary of the run to metrics/train.json.
 """
 
 from pathlib import Path
@@ -34,10 +35,13 @@ def main() -> None:
             live.next_step()
             print(stats)
 
-        model, result = fit_model(params.model, params.train, train_set, val_set, on_epoch=log)
+        model, config, result = fit_model(
+            params.model, params.train, train_set, val_set, on_epoch=log
+        )
 
     n_parameters = count_parameters(model)
-    save_model(MODEL, model, params.model, train_set.series.shape[1])
+    _, n_channels, n_points = train_set.series.shape
+    save_model(MODEL, model, config, n_points, n_channels, train_set.classes)
     write_json(SUMMARY, {**result.summary(), "n_parameters": n_parameters})
     print(
         f"{params.model.name}, {n_parameters} parameters: best epoch {result.best_epoch} "
