@@ -58,7 +58,7 @@ def tiny_raw_params() -> dict:
     raw = copy.deepcopy(default_raw_params())
     raw["generate"].update(n_series=240, n_points=100)
     raw["model"].update(hidden_size=8, downsample=5, conv_channels=8)
-    raw["train"].update(max_epochs=3, batch_size=32, threads=1)
+    raw["train"].update(max_epochs=3, batch_size=32, threads=1, min_steps=0)
     raw["plot"].update(n_per_class=2)
     raw["compare"] = TINY_COMPARE
     return raw

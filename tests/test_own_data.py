@@ -14,7 +14,8 @@ import shutil
 import numpy as np
 import pytest
 
-from attention_ts.data import NO_SEGMENT, load_dataset, read_labelled
+from attention_ts.data import NO_SEGMENT, Dataset, load_dataset
+from attention_ts.data import read_labelled as read_files
 from attention_ts.params import DatasetParams, Params, ParamsError, build
 from attention_ts.series_io import SeriesFileError, write_series
 from tests.conftest import default_raw_params, tiny_raw_params
@@ -24,10 +25,18 @@ from tests.sample_data import DECIMALS, SAMPLE, sample_dataset, sample_series
 FROM_SAMPLE = DatasetParams(
     source="file",
     path=str(SAMPLE),
+    test_path=str(SAMPLE),  # the same file: no official test set
     label_column="label",
-    normal_label="0",
-    anomalous_label="1",
+    classes=[],
+    missing="refuse",
 )
+
+
+def read_labelled(params: DatasetParams) -> Dataset:
+    """The series of `params.path` (these tests give no test file)."""
+    dataset, test = read_files(params)
+    assert test is None
+    return dataset
 
 
 def _sample_lines() -> list[str]:
@@ -37,7 +46,7 @@ def _sample_lines() -> list[str]:
 def _write(tmp_path, name: str, lines: list[str]) -> DatasetParams:
     path = tmp_path / name
     path.write_text("\n".join(lines) + "\n")
-    return dataclasses.replace(FROM_SAMPLE, path=str(path))
+    return dataclasses.replace(FROM_SAMPLE, path=str(path), test_path=str(path))
 
 
 def _with_cell(lines: list[str], row: int, column: int, text: str) -> list[str]:
@@ -57,6 +66,7 @@ def test_the_sample_file_is_what_the_generator_makes(tmp_path):
     np.testing.assert_array_equal(read.table["id"], generated.table["id"])
     assert (read.table["segment_start"] == NO_SEGMENT).all()  # a file tells no segments
     assert set(read.table["label"]) == {0, 1}
+    assert read.classes == ("0", "1")
 
 
 def test_a_ucr_tsv_reads_like_the_csv(tmp_path):
@@ -65,11 +75,10 @@ def test_a_ucr_tsv_reads_like_the_csv(tmp_path):
     names = {0: "-1.0000000e+00", 1: "1.0000000e+00"}
     lines = [
         "\t".join([names[label], *(f"{v:.3f}" for v in values)])
-        for label, values in zip(generated.table["label"], generated.series)
+        for label, values in zip(generated.table["label"], generated.series[:, 0])
     ]
-    params = dataclasses.replace(_write(tmp_path, "Sines_TRAIN.tsv", lines))
-    params = dataclasses.replace(params, normal_label="-1", anomalous_label="1")
-    read = read_labelled(params)
+    read = read_labelled(_write(tmp_path, "Sines_TRAIN.tsv", lines))
+    assert read.classes == ("-1", "1")  # numbers by value, written as integers
     np.testing.assert_array_equal(read.series, generated.series)
     np.testing.assert_array_equal(read.table["label"], generated.table["label"])
     assert list(read.table["id"]) == list(range(1, len(lines) + 1))  # numbered by line
@@ -88,9 +97,24 @@ def _relabelled(names: dict[str, str]) -> list[str]:
 
 def test_text_labels_map_to_the_classes_params_name(tmp_path):
     params = _write(tmp_path, "named.csv", _relabelled({"0": "ok", "1": "frozen"}))
-    params = dataclasses.replace(params, normal_label="ok", anomalous_label="frozen")
+    assert read_labelled(params).classes == ("frozen", "ok")  # sorted when params name none
+    params = dataclasses.replace(params, classes=["ok", "frozen"])
     expected = read_labelled(FROM_SAMPLE)
-    np.testing.assert_array_equal(read_labelled(params).table["label"], expected.table["label"])
+    read = read_labelled(params)
+    assert read.classes == ("ok", "frozen")
+    np.testing.assert_array_equal(read.table["label"], expected.table["label"])
+
+
+def test_more_than_two_classes_are_kept_as_text(tmp_path):
+    header, *rows = _sample_lines()
+    names = ["a", "b", "c"]
+    relabelled = [header]
+    for k, row in enumerate(rows):
+        cells = row.split(",")
+        relabelled.append(",".join([cells[0], names[k % 3], *cells[2:]]))
+    read = read_labelled(_write(tmp_path, "three.csv", relabelled))
+    assert read.classes == ("a", "b", "c")
+    assert list(read.table["label"][:6]) == [0, 1, 2, 0, 1, 2]
 
 
 def _only_class(lines: list[str]) -> list[str]:
@@ -100,14 +124,13 @@ def _only_class(lines: list[str]) -> list[str]:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda lines: _with_cell(lines, 5, 2, "7"), ["row 5", "column 'label'", "'7'", "allowed"]),
         (lambda lines: _with_cell(lines, 9, 40, "nan"), ["row 9, column 40 (v37)", "allowed"]),
         (lambda lines: _with_cell(lines, 3, 12, "1.2.3"), ["row 3, column 12 (v9)", "allowed"]),
         (lambda lines: [*lines[:6], lines[6] + ",0.5", *lines[7:]], ["row 7", "allowed"]),
         (lambda lines: _with_cell(lines, 4, 1, "a7"), ["row 4", "column 'id'", "'a7'", "allowed"]),
-        (_only_class, ["all 100 series have label '0'", "both classes"]),
+        (_only_class, ["all series have the label '0'", "at least two classes"]),
     ],
-    ids=["unknown label", "NaN", "non-numeric", "ragged row", "non-integer id", "one class"],
+    ids=["NaN", "non-numeric", "ragged row", "non-integer id", "one class"],
 )
 def test_a_bad_file_names_file_row_and_column(tmp_path, mutate, expected):
     params = _write(tmp_path, "bad.csv", mutate(_sample_lines()))
@@ -144,8 +167,10 @@ def test_a_missing_label_column_is_named(tmp_path):
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("anomalous_label", "0", "two different labels"),
-        ("normal_label", True, "a label as written in the data file"),
+        ("classes", ["0", "0.0"], "twice"),
+        ("classes", ["0"], "names one class"),
+        ("classes", "0", "a list of labels as written in the data file"),
+        ("missing", "zero", "one of refuse, interpolate"),
         ("source", "url", "one of generate, file"),
     ],
 )
@@ -156,21 +181,27 @@ def test_dataset_params_are_checked(key, value, expected):
         build(Params, raw)
 
 
-def test_a_file_source_needs_a_csv_or_tsv():
+def test_a_file_source_needs_a_csv_tsv_ts_or_arff():
     raw = default_raw_params()
     raw["dataset"].update(source="file", path="series.xlsx")
     with pytest.raises(ParamsError, match=r"series.xlsx.*allowed: a .csv"):
         build(Params, raw)
 
 
-def test_integer_labels_in_params_read_as_text():
-    assert build(Params, default_raw_params()).dataset.normal_label == "0"
+def test_a_listed_class_without_series_is_named(tmp_path):
+    params = dataclasses.replace(FROM_SAMPLE, classes=["0", "1", "2"])
+    with pytest.raises(SeriesFileError, match=r"class '2' \(dataset.classes\) has no series"):
+        read_labelled(params)
 
 
 @pytest.mark.e2e
 def test_the_pipeline_trains_on_the_sample_file(tmp_path):
     raw = tiny_raw_params()
-    raw["dataset"].update(source="file", path="tests/data/labelled_sample.csv")
+    raw["dataset"].update(
+        source="file",
+        path="tests/data/labelled_sample.csv",
+        test_path="tests/data/labelled_sample.csv",
+    )
     raw["generate"]["n_points"] = 50  # not used: the file has 100 points per series
     project = Project(tmp_path / "project", raw)
     assert "train" in project.repro()
@@ -206,14 +237,15 @@ def test_the_pipeline_trains_on_the_sample_file(tmp_path):
 
 @pytest.mark.e2e
 def test_yes_and_no_labels_set_by_dvc_exp_run(tmp_path):
-    """The reported `-S dataset.normal_label=no -S dataset.anomalous_label=yes`, generate only."""
+    """The reported `-S dataset.classes=[no,yes]` (the labels YAML 1.1 reads as booleans)."""
     project = Project(tmp_path)
     lines = _relabelled({"0": "no", "1": "yes"})
     (project.root / "yes_no.csv").write_text("\n".join(lines) + "\n")
     project.run("git", "add", "yes_no.csv")
     project.run("git", "commit", "-qm", "a file labelled yes and no")
-    overrides = ("source=file", "path=yes_no.csv", "normal_label=no", "anomalous_label=yes")
+    overrides = ("source=file", "path=yes_no.csv", "test_path=yes_no.csv", "classes=[no,yes]")
     project.dvc("exp", "run", *(f"-Sdataset.{override}" for override in overrides), "generate")
     generated = load_dataset(project.root / "data/generated", "series")
     expected = read_labelled(FROM_SAMPLE)
+    assert generated.classes == ("no", "yes")
     np.testing.assert_array_equal(generated.table["label"], expected.table["label"])

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from dvc.utils.hydra import apply_overrides  # what `dvc exp run -S` does to params.yaml
 
-from attention_ts.params import LABEL_KEYS, ParamsError, load_params
+from attention_ts.params import ParamsError, load_params
 from tests.conftest import REPO
 from tests.project import Project
 
@@ -62,7 +62,6 @@ def test_the_weight_decay_dvc_writes_is_read(tmp_path):
     assert load_params(path).train.weight_decay == 1e-05
 
 
-@pytest.mark.parametrize("key", LABEL_KEYS)
 @pytest.mark.parametrize(
     ("written", "expected"),
     [
@@ -82,33 +81,30 @@ def test_the_weight_decay_dvc_writes_is_read(tmp_path):
         ("007", "007"),
     ],
 )
-def test_labels_are_the_text_written(tmp_path, key, written, expected):
-    other = "anomalous_label" if key == "normal_label" else "normal_label"
-    dataset = load_params(_params_file(tmp_path, **{key: written, other: "other"})).dataset
-    assert getattr(dataset, key) == expected
+def test_labels_are_the_text_written(tmp_path, written, expected):
+    dataset = load_params(_params_file(tmp_path, classes=f"[{written}, other]")).dataset
+    assert dataset.classes == [expected, "other"]
 
 
 def test_quoted_labels_survive_dvc_rewriting_the_file(tmp_path):
     """DVC drops the quotes of `"no"` when it rewrites params.yaml for any `-S`."""
-    path = _params_file(tmp_path, normal_label='"no"', anomalous_label='"yes"')
+    path = _params_file(tmp_path, classes='["no", "yes"]')
     apply_overrides(path, ["generate.noise=0.1"])
-    assert re.search(r"^  normal_label: no +#", path.read_text(), re.MULTILINE)  # unquoted
-    dataset = load_params(path).dataset
-    assert (dataset.normal_label, dataset.anomalous_label) == ("no", "yes")
+    assert re.search(r"^  classes: \[no, yes\] +#", path.read_text(), re.MULTILINE)  # unquoted
+    assert load_params(path).dataset.classes == ["no", "yes"]
 
 
 def test_labels_set_by_dvc_are_read_as_given(tmp_path):
     path = tmp_path / "params.yaml"
     shutil.copy(REPO / "params.yaml", path)
-    apply_overrides(path, ["dataset.normal_label=no", "dataset.anomalous_label=yes"])
-    dataset = load_params(path).dataset
-    assert (dataset.normal_label, dataset.anomalous_label) == ("no", "yes")
+    apply_overrides(path, ["dataset.classes=[no,yes]"])
+    assert load_params(path).dataset.classes == ["no", "yes"]
 
 
 def test_labels_that_are_the_same_number_are_refused(tmp_path):
     """`1` and `1.0` name the same label in a data file (UCR writes `1.0000000e+00`)."""
-    path = _params_file(tmp_path, normal_label="1", anomalous_label="1.0")
-    with pytest.raises(ParamsError, match="allowed: two different labels"):
+    path = _params_file(tmp_path, classes="[1, 1.0]")
+    with pytest.raises(ParamsError, match="twice"):
         load_params(path)
 
 
