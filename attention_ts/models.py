@@ -345,7 +345,7 @@ class BiLSTMEncoder(nn.Module):
         features = self.front(series, lengths)
         if lengths is None:
             return self.lstm(features)[0], None
-        steps = self.front.steps_of(lengths)
+        steps = self.front.steps_of(lengths.to(features.device))
         return run_packed(self.lstm, features, steps), steps
 
 
@@ -419,7 +419,8 @@ class LocalAttention(nn.Module):
         embedded = self.embed(steps.transpose(1, 2))  # (batch, steps, 2 * hidden)
         mask = None
         if lengths is not None:
-            mask = valid_mask(self.front.steps_of(lengths), embedded.shape[1])
+            steps = self.front.steps_of(lengths.to(embedded.device))
+            mask = valid_mask(steps, embedded.shape[1])
         context, weights = self.attention(embedded, mask)  # (batch, 2 * hidden), (batch, steps)
         return class_logits(self.head(context)), weights
 
