@@ -92,12 +92,13 @@ def tiny_config(name: str, **changes) -> ModelParams:
     )
 
 
-def tiny_model(name: str, n_points: int = 60, **changes) -> nn.Module:
+def tiny_model(
+    name: str, n_points: int = 60, n_channels: int = 1, n_classes: int = 2, **changes
+) -> nn.Module:
     """A small model of each kind; a fixed-feature model is fitted on random series first."""
     torch.manual_seed(0)
-    model = build_model(tiny_config(name, **changes), n_points)
+    model = build_model(tiny_config(name, **changes), n_points, n_channels, n_classes)
     if isinstance(model, FixedFeatures):
-        model.fit_features(
-            np.random.default_rng(0).normal(size=(16, n_points)).astype(np.float32), 0
-        )
+        shape = (16, n_channels, n_points)
+        model.fit_features(np.random.default_rng(0).normal(size=shape).astype(np.float32), None, 0)
     return model

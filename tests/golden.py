@@ -38,6 +38,8 @@ import subprocess
 import sys
 import sysconfig
 
+import numpy as np
+
 from attention_ts.data import generate, split
 from attention_ts.metrics import confusion, precision_recall_f1
 from attention_ts.models import predict
@@ -88,12 +90,13 @@ def golden_run(models: tuple[str, ...] = GOLDEN_MODELS) -> dict:
         config = dataclasses.replace(params.model, name=name)
         model, result = fit_model(config, params.train, train_set, val_set, on_epoch=lambda s: None)
         state = model.state_dict()
-        probabilities, _ = predict(model, test_set.series)
-        predicted = probabilities >= THRESHOLD
+        probabilities, _ = predict(model, test_set.series[:, None, :])  # one channel
+        positive = np.ascontiguousarray(probabilities[:, 1])  # (n,) as before classes existed
+        predicted = positive >= THRESHOLD
         f1 = precision_recall_f1(confusion(test_set.table["label"], predicted))[2]
         results["models"][name] = {
             "weights_sha256": _sha256(*(state[key].numpy() for key in sorted(state))),
-            "test_probabilities_sha256": _sha256(probabilities),
+            "test_probabilities_sha256": _sha256(positive),
             "best_val_loss": result.best_val_loss,
             "test_f1": f1,
         }

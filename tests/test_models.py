@@ -1,4 +1,6 @@
-"""Model shapes, attention normalization, the original-architecture switch, the zoo, checkpoints."""
+"""Model shapes, attention normalization, the original-architecture switch, the zoo, checkpoints,
+channels and classes, and padding: a padded series with its length gives the logits it gives alone.
+"""
 
 from __future__ import annotations
 
@@ -23,10 +25,13 @@ from attention_ts.models import (
     predict,
     save_model,
     standardize,
+    valid_steps,
 )
 from attention_ts.params import MODEL_NAMES
 from attention_ts.stage import PipelineError
 from tests.conftest import ORIGINAL, tiny_config, tiny_model
+
+BINARY = ("normal", "anomalous")
 
 
 def _original_parameter_count(hidden: int = 32) -> int:
@@ -47,7 +52,7 @@ def test_output_shapes_and_attention_sums_to_one(name, downsample):
     torch.manual_seed(0)
     config = dataclasses.replace(ORIGINAL, name=name, downsample=downsample, standardize=True)
     model = build_model(config, n_points=100)
-    logits, weights = model(torch.randn(4, 100))
+    logits, weights = model(torch.randn(4, 1, 100))
     assert logits.shape == (4,)
     assert weights.shape == (4, 100 // downsample)
     torch.testing.assert_close(weights.sum(dim=1), torch.ones(4))
@@ -62,9 +67,9 @@ def test_local_attention_embeds_each_step_from_its_own_window_only():
         steps = model.local(model.front(series).transpose(1, 2))  # (batch, features, 12 steps)
         return model.embed(steps.transpose(1, 2))  # (batch, 12 steps, 16)
 
-    series = torch.randn(1, 60)
+    series = torch.randn(1, 1, 60)
     changed = series.clone()
-    changed[0, 50:] += 5.0  # the last 10 points, inside the windows of steps 7 to 11 only
+    changed[0, 0, 50:] += 5.0  # the last 10 points, inside the windows of steps 7 to 11 only
     moved = (embedded(changed) - embedded(series)).abs().amax(dim=2)[0]  # (12,)
     assert torch.all(moved[:7] == 0), "steps whose windows end before point 50 must not change"
     assert torch.all(moved[8:] > 0)
@@ -95,7 +100,7 @@ def test_front_end_shortens_the_sequence_and_adds_convolutions():
 def test_standardization_makes_the_model_scale_invariant():
     for name in MODEL_NAMES:
         model = tiny_model(name, n_points=50, standardize=True).eval()
-        x = torch.randn(3, 50)
+        x = torch.randn(3, 1, 50)
         torch.testing.assert_close(model(x)[0], model(7.0 * x + 3.0)[0], atol=1e-4, rtol=1e-4)
 
 
@@ -111,7 +116,7 @@ def _sines(n: int = 4, n_points: int = 50) -> np.ndarray:
 def test_standardized_models_give_the_same_probability_at_any_scale(name):
     """Exactly for a power of two; to float32 rounding for other factors, up to 1e38 values."""
     model = tiny_model(name, n_points=50, standardize=True)
-    values = _sines()
+    values = _sines()[:, None, :]
     expected = predict(model, values)[0]
     for factor in (2.0**100, 2.0**-100, 2.0**125):  # 2**125: a peak of 1.7e38
         np.testing.assert_array_equal(predict(model, values * np.float32(factor))[0], expected)
@@ -141,7 +146,7 @@ def test_the_flat_run_rule_counts_the_same_runs_at_any_scale():
 def test_a_score_that_is_not_finite_is_refused_naming_the_series():
     """standardize = false cannot be scale-invariant: where the values overflow, no NaN gets out."""
     model = tiny_model("transformer", n_points=50)  # standardize = false: 1e38 values give NaN
-    values = _sines()
+    values = _sines()[:, None, :]
     values[2] *= 1e38 / np.abs(values[2]).max()
     names = ["a", "b", "series c", "d"]
     message = r"^series c: the model's score \(logit\) is nan, not finite: .* 1e\+38\).*allowed: "
@@ -163,21 +168,22 @@ def test_save_and_load_give_the_same_predictions(tmp_path):
     torch.manual_seed(0)
     config = dataclasses.replace(ORIGINAL, downsample=5, standardize=True, hidden_size=8)
     model = build_model(config, n_points=40)
-    save_model(tmp_path / "model.pt", model, config, n_points=40)
+    save_model(tmp_path / "model.pt", model, config, 40, 1, BINARY)
     loaded = load_model(tmp_path / "model.pt")
-    series = np.random.default_rng(0).normal(size=(6, 40)).astype(np.float32)
-    assert (loaded.config, loaded.n_points) == (config, 40)
+    series = np.random.default_rng(0).normal(size=(6, 1, 40)).astype(np.float32)
+    assert loaded[1:] == (config, 40, 1, BINARY)
     np.testing.assert_array_equal(predict(model, series)[0], predict(loaded.model, series)[0])
 
 
 def test_corrupted_or_incompatible_model_files_give_a_clear_error(tmp_path):
     config = dataclasses.replace(ORIGINAL, hidden_size=8)
     path = tmp_path / "model.pt"
-    save_model(path, build_model(config, 500), config, 500)
+    save_model(path, build_model(config, 500), config, 500, 1, BINARY)
     path.write_bytes(path.read_bytes()[:200])  # truncated
     with pytest.raises(PipelineError, match="is not a usable model"):
         load_model(path)
     bad_config = {"config": {**dataclasses.asdict(config), "hidden_size": 16}, "n_points": 500}
+    bad_config.update(n_channels=1, classes=list(BINARY))
     bad_config["state_dict"] = build_model(config, 500).state_dict()
     torch.save(bad_config, path)
     with pytest.raises(PipelineError, match="is not a usable model"):
@@ -189,7 +195,7 @@ def test_corrupted_or_incompatible_model_files_give_a_clear_error(tmp_path):
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_gives_one_logit_per_series(name):
     model = tiny_model(name)
-    logits, weights = model(torch.randn(3, 60))
+    logits, weights = model(torch.randn(3, 1, 60))
     assert logits.shape == (3,)
     assert (weights is None) == (name not in ATTENTION_MODELS)
 
@@ -197,9 +203,9 @@ def test_every_model_gives_one_logit_per_series(name):
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_lowers_the_loss_in_a_few_steps(name):
     model = tiny_model(name)
-    x = torch.randn(32, 60)
+    x = torch.randn(32, 1, 60)
     y = (torch.arange(32) % 2).float()
-    x[y == 1, 20:40] = x[y == 1, 20:21]  # a flat segment in the positives
+    x[y == 1, :, 20:40] = x[y == 1, :, 20:21]  # a flat segment in the positives
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
 
     def loss() -> torch.Tensor:
@@ -234,7 +240,7 @@ def test_flat_run_rule_separates_noise_free_data():
 @pytest.mark.parametrize("name", sorted(set(MODEL_NAMES) - {"flat_run_rule"}))
 def test_dropout_is_active_in_training_only(name):
     model = tiny_model(name, dropout=0.5)
-    x = torch.randn(8, 60)
+    x = torch.randn(8, 1, 60)
     model.train()
     assert not torch.equal(model(x)[0], model(x)[0])
     model.eval()
@@ -243,7 +249,7 @@ def test_dropout_is_active_in_training_only(name):
 
 def test_fixed_features_are_standardized_on_the_training_series():
     model = tiny_model("minirocket")
-    train_like = torch.from_numpy(np.random.default_rng(0).normal(size=(16, 60)).astype(np.float32))
+    train_like = torch.from_numpy(np.random.default_rng(0).normal(size=(16, 1, 60)).astype("f4"))
     features = model.features(train_like)  # (16, 84)
     assert features.shape == (16, 84)
     varying = model.feature_std != 1  # features constant on train are left unscaled
@@ -255,9 +261,9 @@ def test_minirocket_checkpoint_restores_its_fitted_kernels(tmp_path):
     model = tiny_model("minirocket")
     assert count_parameters(model) == 84 + 1  # only the head learns
     assert isinstance(model, MiniRocket) and model.biases.shape == (84,)
-    save_model(tmp_path / "model.pt", model, tiny_config("minirocket"), 60)
+    save_model(tmp_path / "model.pt", model, tiny_config("minirocket"), 60, 1, BINARY)
     loaded = load_model(tmp_path / "model.pt").model
-    series = np.random.default_rng(1).normal(size=(5, 60)).astype(np.float32)
+    series = np.random.default_rng(1).normal(size=(5, 1, 60)).astype(np.float32)
     np.testing.assert_array_equal(predict(model, series)[0], predict(loaded, series)[0])
     for name in ("dilations", "biases", "feature_mean", "feature_std"):
         assert torch.equal(getattr(loaded, name), getattr(model, name))
@@ -266,13 +272,13 @@ def test_minirocket_checkpoint_restores_its_fitted_kernels(tmp_path):
 def test_unfitted_minirocket_says_so():
     model = build_model(dataclasses.replace(ORIGINAL, name="minirocket"), n_points=60)
     with pytest.raises(PipelineError, match="no fitted features"):
-        model(torch.randn(2, 60))
+        model(torch.randn(2, 1, 60))
 
 
 def test_a_model_file_cut_anywhere_gives_a_clear_error(tmp_path):
     """However short a copy or download stopped, one PipelineError, never an OSError or EOFError."""
     path = tmp_path / "model.pt"
-    save_model(path, tiny_model("mlp"), tiny_config("mlp"), 60)
+    save_model(path, tiny_model("mlp"), tiny_config("mlp"), 60, 1, BINARY)
     whole = path.read_bytes()
     for length in range(0, len(whole), len(whole) // 50):
         path.write_bytes(whole[:length])
@@ -287,7 +293,8 @@ class _RunsCodeWhenUnpickled:
 
 def _checkpoint(**changes) -> dict:
     config = tiny_config("mlp")
-    saved = {"config": dataclasses.asdict(config), "n_points": 60}
+    saved = {"config": dataclasses.asdict(config), "n_points": 60, "n_channels": 1}
+    saved["classes"] = list(BINARY)
     return {**saved, "state_dict": tiny_model("mlp").state_dict(), **changes}
 
 
@@ -298,6 +305,9 @@ NOT_CHECKPOINTS = {  # what a model file might hold instead of what save_model w
     "config": lambda: _checkpoint(config={"name": "mlp"}),  # an older version's config
     "state_dict": lambda: _checkpoint(state_dict=tiny_model("cnn").state_dict()),
     "pickled_object": lambda: _checkpoint(config=_RunsCodeWhenUnpickled()),
+    "classes": lambda: _checkpoint(classes="normal,anomalous"),
+    "one_class": lambda: _checkpoint(classes=["normal"]),
+    "n_channels": lambda: _checkpoint(n_channels=2),  # the weights are of 1 channel
 }
 
 
@@ -314,3 +324,231 @@ def test_a_file_that_is_not_a_checkpoint_gives_a_clear_error(tmp_path, capsys, k
     assert "\n" not in message
     assert "weights_only" not in message  # torch's own text advises loading untrusted pickles
     assert "ran code" not in capsys.readouterr().out
+
+
+# channels, classes and padding
+
+PADDED_LENGTH = 33  # not a multiple of the tiny stride 5 nor of the CNN's pools (2, 4, 8)
+MIXED_LENGTHS = (33, 66, 47, 12)  # in a batch padded to 66 points
+
+
+def test_valid_steps_are_whole_strides_and_at_least_one():
+    lengths = torch.tensor([1, 4, 5, 33, 66])
+    assert valid_steps(lengths, 5).tolist() == [1, 1, 1, 6, 13]
+    assert valid_steps(lengths, 1).tolist() == lengths.tolist()
+    assert valid_steps(np.array([3, 40]), 20).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_model_takes_channels_and_any_number_of_classes(name):
+    model = tiny_model(name, n_points=60, n_channels=3, n_classes=4).eval()
+    series = torch.randn(5, 3, 60)
+    logits, weights = model(series)
+    assert logits.shape == (5, 4)
+    assert (weights is None) == (name not in ATTENTION_MODELS)
+    padded_logits, _ = model(series, torch.tensor([60, 30, 45, 12, 59]))
+    assert padded_logits.shape == (5, 4) and torch.isfinite(padded_logits).all()
+    binary_logits, _ = tiny_model(name, n_points=60, n_channels=3).eval()(series)
+    assert binary_logits.shape == (5,)
+
+
+def test_each_channel_counts():
+    """A change in the third channel alone moves the logits of every model but the flat-run rule."""
+    series = torch.randn(2, 3, 60)
+    changed = series.clone()
+    changed[:, 2, 20:40] = changed[:, 2, 20:21]
+    for name in MODEL_NAMES:
+        model = tiny_model(name, n_points=60, n_channels=3, n_classes=4).eval()
+        assert not torch.equal(model(series)[0], model(changed)[0]), name
+
+
+def _garbage_padded(series: torch.Tensor, points: int) -> torch.Tensor:
+    """`series` (batch, channels, length) padded to `points` with large random values."""
+    tail = 1e3 * torch.randn(*series.shape[:2], points - series.shape[2])
+    return torch.cat([series, tail], dim=2)
+
+
+def _alone(model: torch.nn.Module, name: str, series: torch.Tensor, points: int) -> tuple:
+    """What `model` gives for `series` (batch, channels, length) on its own.
+
+    The MLP needs its n_points and MiniRocket sees the padding: for them, the
+    series standardized alone and padded with zeros (what they are documented
+    to see); every other model takes the short series as it is.
+    """
+    if name not in ("mlp", "minirocket"):
+        return model(series)
+    standardized = model.standardize
+    model.standardize = False
+    try:
+        values = standardize(series) if standardized else series
+        return model(nn.functional.pad(values, (0, points - series.shape[2])))
+    finally:
+        model.standardize = standardized
+
+
+@pytest.mark.parametrize("standardized", [False, True])
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_a_padded_series_gives_the_logits_of_the_series_alone(name, standardized):
+    length, points = PADDED_LENGTH, 2 * PADDED_LENGTH
+    model = tiny_model(name, n_points=points, n_channels=2, standardize=standardized).eval()
+    series = torch.randn(4, 2, length)
+    lengths = torch.full((4,), length)
+    with torch.no_grad():
+        logits, weights = model(_garbage_padded(series, points), lengths)
+        alone_logits, alone_weights = _alone(model, name, series, points)
+    torch.testing.assert_close(logits, alone_logits, atol=1e-5, rtol=1e-5)
+    if name in ATTENTION_MODELS:
+        steps = int(valid_steps(lengths, model.front.stride)[0])
+        assert weights.shape == (4, points // 5) and alone_weights.shape == (4, steps)
+        assert torch.all(weights[:, steps:] == 0.0)
+        torch.testing.assert_close(weights[:, :steps], alone_weights, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(weights.sum(dim=1), torch.ones(4))
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_a_batch_of_mixed_lengths_gives_what_each_series_gives_alone(name):
+    points = max(MIXED_LENGTHS)
+    model = tiny_model(name, n_points=points, n_channels=2, n_classes=3, standardize=True).eval()
+    series = [torch.randn(1, 2, length) for length in MIXED_LENGTHS]
+    batch = torch.cat([_garbage_padded(s, points) for s in series])
+    lengths = torch.tensor(MIXED_LENGTHS)
+    with torch.no_grad():
+        logits, weights = model(batch, lengths)
+        for k, alone in enumerate(series):
+            alone_logits, alone_weights = _alone(model, name, alone, points)
+            torch.testing.assert_close(logits[k : k + 1], alone_logits, atol=1e-5, rtol=1e-5)
+            if weights is not None:
+                steps = alone_weights.shape[1]
+                assert torch.all(weights[k, steps:] == 0.0)
+                torch.testing.assert_close(weights[k : k + 1, :steps], alone_weights)
+    if weights is not None:
+        torch.testing.assert_close(weights.sum(dim=1), torch.ones(len(series)))
+
+
+@pytest.mark.parametrize("name", ["minirocket", "mlp"])
+def test_values_past_the_length_never_matter(name):
+    """The two models that see the padding see zeros there, whatever the series held."""
+    model = tiny_model(name, n_points=60, standardize=True).eval()
+    series = torch.randn(3, 1, 60)
+    lengths = torch.tensor([30, 60, 45])
+    changed = series.clone()
+    changed[0, :, 30:] = 1e6
+    changed[2, :, 45:] = -3.0
+    assert torch.equal(model(series, lengths)[0], model(changed, lengths)[0])
+
+
+def test_batch_norm_statistics_cover_the_valid_positions_only():
+    """In training, the CNN on a padded batch normalizes as on the short series alone."""
+    length, points = PADDED_LENGTH, 2 * PADDED_LENGTH
+    padded_model = tiny_model("cnn", n_points=points, standardize=True).train()
+    alone_model = tiny_model("cnn", n_points=points, standardize=True).train()
+    series = torch.randn(8, 1, length)
+    lengths = torch.full((8,), length)
+    logits = padded_model(_garbage_padded(series, points), lengths)[0]
+    torch.testing.assert_close(logits, alone_model(series)[0], atol=1e-5, rtol=1e-5)
+    for padded, alone in zip(padded_model.buffers(), alone_model.buffers()):
+        torch.testing.assert_close(padded, alone, atol=1e-5, rtol=1e-5)  # running statistics
+
+
+def test_standardize_with_lengths_covers_the_valid_points_and_zeros_the_rest():
+    values = torch.from_numpy(_sines())[:, None, :]  # (4, 1, 50)
+    lengths = torch.tensor([50, 20, 1, 35])
+    garbage = values.clone()
+    garbage[1, :, 20:] = 1e30
+    garbage[2, :, 1:] = float("nan")
+    result = standardize(garbage, lengths)
+    for k, length in enumerate(lengths.tolist()):
+        assert torch.all(result[k, :, length:] == 0.0)
+        if length > 1:
+            expected = standardize(values[k : k + 1, :, :length])[0]
+            torch.testing.assert_close(result[k, :, :length], expected)
+    assert torch.equal(result[2], torch.zeros(1, 50))  # one point: zero after centring, std 0
+    assert torch.equal(standardize(garbage * 2.0**-100, lengths), result)
+
+
+def test_the_longest_flat_run_is_counted_within_the_valid_points():
+    series = torch.tensor([[[0.0, 1.0, 1.0, 1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 0.0]]])  # zero padding
+    assert longest_flat_run(series, 1e-6).tolist() == [[3.0]]  # the padding's own run
+    assert longest_flat_run(series, 1e-6, torch.tensor([6])).tolist() == [[2.0]]
+    assert longest_flat_run(series, 1e-6, torch.tensor([1])).tolist() == [[0.0]]
+
+
+@pytest.mark.parametrize("name", ["cnn", "lstm", "bilstm_attention", "transformer"])
+def test_models_learn_from_series_of_mixed_lengths(name):
+    x = torch.randn(32, 1, 60)
+    y = (torch.arange(32) % 3).long()
+    lengths = torch.randint(30, 61, (32,))
+    x[y == 1, :, 10:25] = x[y == 1, :, 10:11]  # a flat segment in class 1
+    model = tiny_model(name, n_classes=3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+
+    def loss() -> torch.Tensor:
+        return nn.functional.cross_entropy(model(x, lengths)[0], y)
+
+    before = loss().item()
+    for _ in range(15):
+        optimizer.zero_grad()
+        loss().backward()
+        optimizer.step()
+    assert loss().item() < before
+
+
+def test_predict_gives_a_probability_per_class():
+    values = _sines()[:, None, :]  # (4, 1, 50)
+    binary = tiny_model("bilstm_attention", n_points=50).eval()
+    probabilities, weights = predict(binary, values)
+    logits = binary(torch.from_numpy(values))[0]
+    assert probabilities.shape == (4, 2) and probabilities.dtype == np.float32
+    np.testing.assert_array_equal(probabilities[:, 1], torch.sigmoid(logits).detach().numpy())
+    np.testing.assert_array_equal(probabilities[:, 0], 1 - probabilities[:, 1])
+    assert weights.shape == (4, 10)
+    many = tiny_model("local_attention", n_points=50, n_classes=4)
+    probabilities, weights = predict(many, values, np.array([50, 20, 9, 35]), batch_size=3)
+    assert probabilities.shape == (4, 4)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    assert np.all(weights[1, 4:] == 0.0) and np.all(weights[2, 1:] == 0.0)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_predict_refuses_series_without_channels_and_lengths_out_of_range():
+    model = tiny_model("mlp", n_points=50)
+    with pytest.raises(ValueError, match=r"\(n, channels, points\)"):
+        predict(model, _sines())
+    with pytest.raises(ValueError, match=r"lengths must lie in \[1, 50\]"):
+        predict(model, _sines()[:, None, :], np.array([50, 0, 3, 4]))
+    with pytest.raises(ValueError, match=r"lengths must be \(4,\)"):
+        predict(model, _sines()[:, None, :], np.array([50, 3]))
+
+
+def test_a_score_of_many_classes_that_is_not_finite_is_refused_naming_the_series():
+    model = tiny_model("transformer", n_points=50, n_classes=3)  # standardize = false
+    values = _sines()[:, None, :]
+    values[1] *= 1e38 / np.abs(values[1]).max()
+    with pytest.raises(PipelineError, match=r"^b: the model's score \(logit\) is nan, not finite"):
+        predict(model, values, names=["a", "b", "c", "d"])
+
+
+def test_a_checkpoint_keeps_channels_and_classes(tmp_path):
+    classes = ("cat", "dog", "bird")
+    model = tiny_model("cnn", n_points=40, n_channels=2, n_classes=3, standardize=True)
+    save_model(tmp_path / "model.pt", model, tiny_config("cnn", standardize=True), 40, 2, classes)
+    loaded = load_model(tmp_path / "model.pt")
+    assert (loaded.n_points, loaded.n_channels, loaded.classes) == (40, 2, classes)
+    series = np.random.default_rng(0).normal(size=(5, 2, 40)).astype(np.float32)
+    lengths = np.array([40, 20, 33, 9, 40])
+    np.testing.assert_array_equal(
+        predict(model, series, lengths)[0], predict(loaded.model, series, lengths)[0]
+    )
+
+
+NEW_KEYS = ("n_channels", "classes")  # what checkpoints record since there are channels and classes
+
+
+def test_a_checkpoint_without_channels_and_classes_is_refused_in_one_line(tmp_path):
+    path = tmp_path / "model.pt"
+    older = {key: value for key, value in _checkpoint().items() if key not in NEW_KEYS}
+    torch.save(older, path)
+    message = r"not a usable model \(it records no n_channels, classes: an older version's file\)"
+    with pytest.raises(PipelineError, match=message) as caught:
+        load_model(path)
+    assert "\n" not in str(caught.value)
