@@ -395,7 +395,9 @@ class LocalAttention(nn.Module):
     these local embeddings, so the only way to see a flat segment is to put
     weight on the steps that contain it. In `bilstm_attention` every BiLSTM
     state has seen the whole series, so any step can carry the evidence and
-    the weights need not point at it.
+    the weights need not point at it. Without the front end's conv
+    (downsample = 1, short series) the kernel-5 conv maps the raw channels to
+    conv_channels features itself.
     """
 
     def __init__(
@@ -403,9 +405,10 @@ class LocalAttention(nn.Module):
     ) -> None:
         super().__init__()
         self.front = FrontEnd(config, n_channels)
-        channels, dim = self.front.features, 2 * config.hidden_size
-        self.local = nn.Sequential(
-            nn.Conv1d(channels, channels, LOCAL_STEPS, padding=LOCAL_STEPS // 2), nn.ReLU()
+        channels, dim = config.conv_channels, 2 * config.hidden_size
+        self.local = nn.Sequential(  # without the front end's conv, it maps the raw channels
+            nn.Conv1d(self.front.features, channels, LOCAL_STEPS, padding=LOCAL_STEPS // 2),
+            nn.ReLU(),
         )
         self.embed = nn.Sequential(nn.Linear(channels, dim), nn.ReLU())
         self.attention = GatedAttention(dim)
@@ -911,10 +914,19 @@ def predict(
     all_logits = torch.cat(logits)  # (n,) or (n, n_classes)
     check_scores(all_logits.numpy(), series, names)
     attention = None if weights[0] is None else torch.cat(weights).numpy()
-    if all_logits.dim() == 1:
-        positive = torch.sigmoid(all_logits).numpy()  # (n,) float32
-        return np.stack([1 - positive, positive], axis=1), attention
-    return torch.softmax(all_logits, dim=1).numpy(), attention
+    return probabilities_of(all_logits).numpy(), attention
+
+
+def probabilities_of(logits: torch.Tensor) -> torch.Tensor:
+    """Class probabilities (n, n_classes) of logits (n,) (binary) or (n, n_classes).
+
+    Binary: column 1 is sigmoid(logit), column 0 is 1 - column 1; otherwise
+    the softmax over classes.
+    """
+    if logits.dim() == 1:
+        positive = torch.sigmoid(logits)
+        return torch.stack([1 - positive, positive], dim=1)
+    return torch.softmax(logits, dim=1)
 
 
 def save_model(

@@ -195,7 +195,7 @@ def _training_inputs(
     with torch.no_grad():
         model.fit_features(train_set.series, lengths[0], seed)
         features = [model.features(x, _tensor(n)) for x, n in zip((x_train, x_val), lengths)]
-    return *features, lambda inputs, lengths: model.head(inputs).squeeze(-1), False
+    return *features, lambda inputs, lengths: model.logits_of_features(inputs), False
 
 
 def _tensor(lengths: np.ndarray | None) -> torch.Tensor | None:

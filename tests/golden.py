@@ -39,9 +39,9 @@ import sys
 import sysconfig
 
 import numpy as np
+from sklearn.metrics import f1_score
 
 from attention_ts.data import generate, split
-from attention_ts.metrics import confusion, precision_recall_f1
 from attention_ts.models import predict
 from attention_ts.numerics import describe_cpu
 from attention_ts.params import Params, build
@@ -88,12 +88,12 @@ def golden_run(models: tuple[str, ...] = GOLDEN_MODELS) -> dict:
     results = {"data_sha256": _sha256(data.series), "models": {}}
     for name in models:
         config = dataclasses.replace(params.model, name=name)
-        model, result = fit_model(config, params.train, train_set, val_set, on_epoch=lambda s: None)
+        model, _, result = fit_model(config, params.train, train_set, val_set, lambda s: None)
         state = model.state_dict()
-        probabilities, _ = predict(model, test_set.series[:, None, :])  # one channel
+        probabilities, _ = predict(model, test_set.series)
         positive = np.ascontiguousarray(probabilities[:, 1])  # (n,) as before classes existed
         predicted = positive >= THRESHOLD
-        f1 = precision_recall_f1(confusion(test_set.table["label"], predicted))[2]
+        f1 = float(f1_score(test_set.table["label"], predicted))
         results["models"][name] = {
             "weights_sha256": _sha256(*(state[key].numpy() for key in sorted(state))),
             "test_probabilities_sha256": _sha256(positive),
