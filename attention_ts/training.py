@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from attention_ts import numerics
 from attention_ts.data import Dataset
-from attention_ts.metrics import confusion, precision_recall_f1
+from attention_ts.metrics import binary_f1
 from attention_ts.models import FixedFeatures, build_model
 from attention_ts.params import ModelParams, TrainParams, check_model_fits
 from attention_ts.stage import PipelineError
@@ -135,8 +135,7 @@ def evaluate_loss(
     logits = torch.cat([logits_of(batch) for batch in inputs.split(EVAL_BATCH_SIZE)])  # (n,)
     loss = nn.functional.binary_cross_entropy_with_logits(logits, labels).item()
     probabilities = torch.sigmoid(logits).cpu().numpy()
-    counts = confusion(labels.cpu().numpy(), probabilities >= VALIDATION_THRESHOLD)
-    return loss, precision_recall_f1(counts)[2]
+    return loss, binary_f1(labels.cpu().numpy(), probabilities >= VALIDATION_THRESHOLD)
 
 
 def check_loss(loss: float, split: str, epoch: int, params: TrainParams) -> None:

@@ -39,7 +39,7 @@ import sys
 import sysconfig
 
 from attention_ts.data import generate, split
-from attention_ts.metrics import confusion, precision_recall_f1
+from attention_ts.metrics import binary_f1
 from attention_ts.models import predict
 from attention_ts.numerics import describe_cpu
 from attention_ts.params import Params, build
@@ -90,7 +90,7 @@ def golden_run(models: tuple[str, ...] = GOLDEN_MODELS) -> dict:
         state = model.state_dict()
         probabilities, _ = predict(model, test_set.series)
         predicted = probabilities >= THRESHOLD
-        f1 = precision_recall_f1(confusion(test_set.table["label"], predicted))[2]
+        f1 = binary_f1(test_set.table["label"], predicted)
         results["models"][name] = {
             "weights_sha256": _sha256(*(state[key].numpy() for key in sorted(state))),
             "test_probabilities_sha256": _sha256(probabilities),
