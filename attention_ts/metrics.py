@@ -98,8 +98,13 @@ def _binary_scores(labels: np.ndarray, predicted: np.ndarray) -> tuple[float, fl
     precision, recall, _, _ = sk.precision_recall_fscore_support(
         labels, predicted, labels=[1], zero_division=0.0
     )
-    p, r = float(precision[0]), float(recall[0])
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+    return _with_f1(float(precision[0]), float(recall[0]))
+
+
+def _with_f1(precision: float, recall: float) -> tuple[float, float, float]:
+    """(precision, recall, their harmonic mean 2 P R / (P + R), 0 where P + R = 0)."""
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
 
 
 def validation_f1(labels: np.ndarray, probabilities: np.ndarray) -> float:
@@ -186,8 +191,9 @@ def classification_metrics(
     the arg-max (`predicted_classes`). Formulas: scikit-learn's user guide,
     https://scikit-learn.org/stable/modules/model_evaluation.html.
 
-    Raises ValueError for mismatched shapes, labels outside 0..K-1, or a
-    class with no series in `labels` (its ROC AUC is undefined).
+    Raises ValueError for mismatched shapes, labels outside 0..K-1, a class
+    with no series in `labels` (its ROC AUC is undefined), and (from
+    `roc_auc_score`) K > 2 probabilities whose rows do not sum to 1.
     """
     labels, probabilities = _checked(labels, probabilities, classes)
     k = len(classes)
@@ -218,7 +224,7 @@ def classification_metrics(
         ),
     }
     if binary:
-        p, r, f = _binary_scores(labels, predicted)
+        p, r, f = _with_f1(float(precision[1]), float(recall[1]))  # = binary_f1's
         metrics.update(precision=p, recall=r, f1=f)
     metrics["roc_auc"] = float(roc_auc)
     if binary:
