@@ -39,9 +39,9 @@ import sys
 import sysconfig
 
 import numpy as np
-from sklearn.metrics import f1_score
 
 from attention_ts.data import generate, split
+from attention_ts.metrics import binary_f1
 from attention_ts.models import predict
 from attention_ts.numerics import describe_cpu
 from attention_ts.params import Params, build
@@ -93,7 +93,7 @@ def golden_run(models: tuple[str, ...] = GOLDEN_MODELS) -> dict:
         probabilities, _ = predict(model, test_set.series)
         positive = np.ascontiguousarray(probabilities[:, 1])  # (n,) as before classes existed
         predicted = positive >= THRESHOLD
-        f1 = float(f1_score(test_set.table["label"], predicted))
+        f1 = binary_f1(test_set.table["label"], predicted)
         results["models"][name] = {
             "weights_sha256": _sha256(*(state[key].numpy() for key in sorted(state))),
             "test_probabilities_sha256": _sha256(positive),

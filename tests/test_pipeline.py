@@ -45,9 +45,11 @@ def test_outputs_hold_what_they_should(project):
     with open(project.root / "plots/evaluate/predictions.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == metrics["n_series"] == n_test
-    labels = np.array([int(r["label"]) for r in rows])
-    predicted = np.array([int(r["prediction"]) for r in rows])
-    probability = np.array([float(r["probability"]) for r in rows])
+    classes = metrics["confusion_matrix"]["classes"]
+    assert list(rows[0]) == ["id", "label", "prediction", *(f"p_{name}" for name in classes)]
+    labels = np.array([classes.index(r["label"]) for r in rows])  # class names in the file
+    predicted = np.array([classes.index(r["prediction"]) for r in rows])
+    probability = np.array([float(r["p_anomalous"]) for r in rows])
     assert np.array_equal(predicted, probability >= metrics["threshold"])
     assert metrics["accuracy"] == pytest.approx(np.mean(labels == predicted))
     counts = metrics["confusion"]
