@@ -6,8 +6,12 @@ Layouts (`LAYOUTS`):
   a value, in order. Without a header row (see below) every column is a
   value, the first line is a series too and ids are line numbers;
 - long: a header naming exactly `id_column`, `t` and `value` (any order; plus
-  `label_column` when given), one point per line; the lines of a series are
-  contiguous, `t` (a number) orders the points within it;
+  `label_column` when given, and `channel_column` when the caller allows
+  one), one point per line; the lines of a series are contiguous, `t` (a
+  number) orders the points within it. With a channel column a series has
+  one row of values per channel name (`channel_order` says in which order),
+  and every channel of a series has the same t values; series may differ in
+  length where the caller allows it (`equal_length=False`);
 - tsv: the UCR/UEA archive's: tab-separated, no header, the label first, then
   the values; ids are line numbers;
 - ucr: the same, tab- or comma-separated (the older archive's files are
@@ -35,11 +39,20 @@ allowed.
 Numbers are parsed a chunk of lines at a time by numpy's C reader; only when
 that fails is the chunk parsed again cell by cell to find the exact bad cell,
 so the fast path decides nothing the cell-by-cell reference would not.
+(pandas.read_csv was measured as that fast path, benchmarks/readers.py: its
+default float converter differs from Python's float() in the last bit for
+about a quarter of 17-digit numbers, and its exact one, "round_trip", is
+slower than numpy's; so numpy stays.)
+
+Missing values (`missing=True`): an empty cell or a NaN in a value column
+reads as NaN instead of being refused; the caller fills them (interpolates)
+or refuses them. Infinities and the t and id columns are refused as always.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 import re
 from collections.abc import Iterator
@@ -57,11 +70,19 @@ HEADERS = ("auto", "yes", "no")
 LONG_COLUMNS = ("t", "value")  # with the id column (and the label column, if any)
 LONG_CHUNK_LINES = 65536  # lines (points) parsed at once in the long layout
 SHOWN_CHARS = 20  # a bad cell's text is shown up to this many characters
-NUMBERS = "finite numbers (missing values must be filled in, or the series dropped)"
+NUMBERS = (
+    "finite numbers (missing values: fill them in, drop the series, or choose the "
+    "interpolate policy for missing values)"
+)
+NUMBERS_OR_MISSING = "finite numbers, or an empty cell or NaN for a missing value"
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # values are stored as float32
 QUOTE = '"'
 CSV_RULES = "one record per line; cells holding the delimiter or a quote quoted, quotes doubled"
 CSV_SPECIAL = re.compile(r'[,"\r\n]')  # a cell holding one of these is quoted
+EMPTY_CELLS = {  # an empty cell between delimiters, or at a line's start or end
+    delimiter: re.compile(rf"(?:^|(?<={re.escape(delimiter)}))(?={re.escape(delimiter)}|$)")
+    for delimiter in (",", "\t")
+}
 
 
 class SeriesFileError(PipelineError):
@@ -69,7 +90,9 @@ class SeriesFileError(PipelineError):
 
     "<path>: row R, column C (<header name>): <problem>; allowed: <what>", where
     the row is the 1-based line number in the file and the column is 1-based;
-    parts that do not apply are left out. `row` and `column` are kept too.
+    parts that do not apply are left out. `unit` names what the column
+    counts ("channel" in a .ts file: "channel 3"). `row` and `column` are
+    kept too.
     """
 
     def __init__(
@@ -80,10 +103,11 @@ class SeriesFileError(PipelineError):
         row: int | None = None,
         column: int | None = None,
         name: str | None = None,
+        unit: str = "column",
     ) -> None:
         where = [] if row is None else [f"row {row}"]
         if column is not None:
-            where.append(f"column {column}" if not name else f"column {column} ({name})")
+            where.append(f"{unit} {column}" if not name else f"{unit} {column} ({name})")
         place = f"{path}: {', '.join(where)}" if where else str(path)
         super().__init__(f"{place}: {problem}; allowed: {allowed}")
         self.path, self.row, self.column = path, row, column
@@ -92,8 +116,17 @@ class SeriesFileError(PipelineError):
 class SeriesBatch(NamedTuple):
     ids: list[str]  # (n,) the id column's text, or the line number as text when there is none
     rows: list[int]  # (n,) 1-based line number of each series (long layout: its first line)
-    values: np.ndarray  # (n, points) float32
+    values: np.ndarray  # (n, points) float32; see iter_series for when it is a list instead
     labels: list[str] | None  # (n,) the label cell's text, stripped; None when there are none
+
+
+class SeriesList(NamedTuple):
+    """Series that may differ in length and have several channels (`read_series_list`)."""
+
+    ids: list[str]  # (n,) as SeriesBatch
+    rows: list[int]  # (n,) as SeriesBatch
+    values: list[np.ndarray]  # (n,) each (channels, points) float32
+    labels: list[str] | None  # (n,) as SeriesBatch
 
 
 class Lines(NamedTuple):
@@ -115,8 +148,9 @@ class Table:
     names: tuple[str | None, ...]  # each column's header name; None: the file has no header
     numeric: tuple[int, ...]  # 0-based columns read as numbers, in order
     text: tuple[int, ...]  # 0-based columns kept as stripped, non-empty text (ids, labels)
-    text_kinds: tuple[str, ...]  # what each text column holds: "id" or "label"
+    text_kinds: tuple[str, ...]  # what each text column holds: "id", "label" or "channel"
     reference: str  # what sets the field count, for messages: "the header" or "row 1"
+    missing: tuple[int, ...] = ()  # 0-based numeric columns where empty or NaN reads as NaN
 
     def error(
         self, problem: str, allowed: str, row: int | None = None, column: int | None = None
@@ -181,15 +215,24 @@ def parse_cells(table: Table, lines: Lines) -> tuple[np.ndarray, list[list[str]]
 
 
 def cell_number(table: Table, row: int, column: int, text: str) -> float:
-    """One numeric cell, or the SeriesFileError that says what is wrong with it."""
+    """One numeric cell, or the SeriesFileError that says what is wrong with it.
+
+    In a column of `table.missing` an empty cell or a NaN is NaN.
+    """
+    missing = column in table.missing
+    allowed = NUMBERS_OR_MISSING if missing else NUMBERS
     if not text.strip():
-        raise table.error("empty cell", NUMBERS, row, column)
+        if missing:
+            return np.nan
+        raise table.error("empty cell", allowed, row, column)
     try:
         value = number(text)
     except ValueError:
-        raise table.error(f"{show(text)} is not a number", NUMBERS, row, column) from None
+        raise table.error(f"{show(text)} is not a number", allowed, row, column) from None
+    if missing and np.isnan(value):
+        return value
     if not np.isfinite(value):
-        raise table.error(f"{show(text)} is not a finite number", NUMBERS, row, column)
+        raise table.error(f"{show(text)} is not a finite number", allowed, row, column)
     if abs(value) > FLOAT32_MAX:
         raise table.error(
             f"{show(text)} is beyond float32's range",
@@ -224,6 +267,7 @@ def parse_fast(table: Table, lines: Lines) -> tuple[np.ndarray, list[list[str]]]
     rejoined. Anything unusual (a field count off, a cell numpy refuses, a
     value that is not finite, an empty text cell) returns None, and the
     caller runs the reference parser on the chunk, which finds the cell.
+    Where `table.missing` allows them, empty cells are read as "nan" first.
     """
     n_fields, delimiter = len(table.names), table.delimiter
     if QUOTE in "".join(lines.texts):
@@ -243,6 +287,8 @@ def parse_fast(table: Table, lines: Lines) -> tuple[np.ndarray, list[list[str]]]
             [nth_field(text, column, n_fields, delimiter).strip() for text in lines.texts]
             for column in table.text
         ]
+    if table.missing:
+        source = [EMPTY_CELLS[delimiter].sub("nan", line) for line in source]
     try:
         values = np.loadtxt(
             source,
@@ -257,6 +303,9 @@ def parse_fast(table: Table, lines: Lines) -> tuple[np.ndarray, list[list[str]]]
         return None
     shape_ok = values.shape == (len(lines.rows), len(table.numeric))
     in_range = np.abs(values) <= FLOAT32_MAX  # False for NaN and inf too
+    if table.missing and shape_ok:
+        allowed = np.isin(np.array(table.numeric), table.missing)  # (len(numeric),)
+        in_range |= np.isnan(values) & allowed
     if not shape_ok or not in_range.all() or not all(map(all, texts)):
         return None
     return values, texts
@@ -377,25 +426,40 @@ def wide_table(
 
 
 def long_table(
-    path: Path, row: int, names: tuple[str, ...], id_column: str, label_column: str | None
+    path: Path,
+    row: int,
+    names: tuple[str, ...],
+    id_column: str,
+    label_column: str | None,
+    channel_column: str | None = None,
 ) -> Table:
-    """The long layout's table: numbers (t, value), texts (id[, label])."""
-    wanted = [id_column, *LONG_COLUMNS] + ([] if label_column is None else [label_column])
+    """The long layout's table: numbers (t, value), texts (id[, label][, channel]).
+
+    `channel_column` is optional in the file: without it every series has one channel.
+    """
+    kinds = {"id": id_column, "label": label_column}
+    if channel_column is not None and channel_column in names:
+        kinds["channel"] = channel_column
+    kinds = {kind: name for kind, name in kinds.items() if name is not None}
+    wanted = [kinds["id"], *LONG_COLUMNS, *(name for kind, name in kinds.items() if kind != "id")]
     allowed = "exactly the columns " + ", ".join(wanted) + " in any order"
+    if channel_column is not None and "channel" not in kinds:
+        allowed += f" (and optionally {channel_column!r})"
     if len(set(wanted)) < len(wanted):
-        raise SeriesFileError(path, "the id, t, value and label columns are not distinct", allowed)
+        raise SeriesFileError(
+            path, f"the {', '.join(kinds)}, t and value columns are not distinct", allowed
+        )
     for column, name in enumerate(names):
         if name not in wanted:
             raise SeriesFileError(path, "unexpected column", allowed, row, column + 1, name)
     index = {name: find_column(path, names, name, row, required=True) for name in wanted}
-    texts = [id_column] + ([] if label_column is None else [label_column])
     return Table(
         path,
         ",",
         names,
         tuple(index[name] for name in LONG_COLUMNS),
-        tuple(index[name] for name in texts),
-        ("id", "label")[: len(texts)],
+        tuple(index[name] for name in kinds.values()),
+        tuple(kinds),
         reference="the header",
     )
 
@@ -477,6 +541,10 @@ def iter_series(
     id_column: str = "id",
     batch_size: int = 1000,
     header: str = "auto",
+    *,
+    channel_column: str | None = None,
+    equal_length: bool = True,
+    missing: bool = False,
 ) -> Iterator[SeriesBatch]:
     """The series of a CSV/TSV file, `batch_size` at a time, each line checked.
 
@@ -484,6 +552,13 @@ def iter_series(
     module's docstring). Memory stays bounded by the batch (plus the ids seen
     so far, to refuse duplicates). Raises SeriesFileError for anything wrong
     with the file, PipelineError for a bad `layout`, `header` or `batch_size`.
+
+    `channel_column`: the long layout may have this column (channel names);
+    `equal_length=False`: long-layout series may differ in length. With
+    either, a long-layout batch's `values` is a list of (channels, points)
+    float32 arrays, one per series, instead of one (n, points) array (the
+    wide and tsv layouts always give the array). `missing`: empty and NaN
+    value cells read as NaN (see the module's docstring).
     """
     for name, value, allowed in (("layout", layout, LAYOUTS), ("header", header, HEADERS)):
         if value not in allowed:
@@ -497,13 +572,32 @@ def iter_series(
         raise PipelineError(
             f"--header yes, but the {layout} layout has no header row; allowed: --header auto or no"
         )
+    options = Options(channel_column, equal_length, missing)
     try:
         with open(path, "rb") as stream:
-            yield from read_file(path, stream, layout, label_column, id_column, batch_size, header)
+            yield from read_file(
+                path, stream, layout, label_column, id_column, batch_size, header, options
+            )
     except OSError as error:
         raise SeriesFileError(
             path, f"cannot read it ({error.strerror or error})", "a readable CSV or TSV file"
         ) from None
+
+
+class Options(NamedTuple):
+    """iter_series' options for what the older callers refuse (see there)."""
+
+    channel_column: str | None = None
+    equal_length: bool = True
+    missing: bool = False
+
+
+DEFAULT_OPTIONS = Options()
+
+
+def with_missing(table: Table, missing: bool, columns: tuple[int, ...]) -> Table:
+    """`table` reading empty and NaN cells of `columns` as NaN, if `missing`."""
+    return dataclasses.replace(table, missing=columns) if missing else table
 
 
 def read_file(
@@ -514,12 +608,14 @@ def read_file(
     id_column: str,
     batch_size: int,
     header: str,
+    options: Options = DEFAULT_OPTIONS,
 ) -> Iterator[SeriesBatch]:
     """iter_series on an open file (a .tsv name already resolved to layout tsv)."""
     if layout in ("tsv", "ucr"):
         row, text = first_line(path, stream, "\t")
         delimiter = "," if layout == "ucr" and "\t" not in text else "\t"
         table = ucr_table(path, row, text, delimiter)
+        table = with_missing(table, options.missing, table.numeric)
         stream.seek(0)  # the first line is a series too
         batches = rows_series(table, read_lines(path, stream, batch_size, delimiter), None, 0)
     else:
@@ -529,13 +625,17 @@ def read_file(
         if not has_header(path, row, names, header, long, label_column):
             stream.seek(0)  # the first line is a series too
             table = headerless_table(path, row, len(names))
+            table = with_missing(table, options.missing, table.numeric)
             batches = rows_series(table, read_lines(path, stream, batch_size, ","), None, None)
         elif long:
-            table = long_table(path, row, names, id_column, label_column)
+            table = long_table(path, row, names, id_column, label_column, options.channel_column)
+            table = with_missing(table, options.missing, table.numeric[1:])  # value, not t
             chunks = read_lines(path, stream, LONG_CHUNK_LINES, ",", row)
-            batches = long_series(table, chunks, batch_size)
+            listed = options.channel_column is not None or not options.equal_length
+            batches = long_series(table, chunks, batch_size, options.equal_length, listed)
         else:
             table, ids, labels = wide_table(path, row, names, id_column, label_column)
+            table = with_missing(table, options.missing, table.numeric)
             batches = rows_series(
                 table, read_lines(path, stream, batch_size, ",", row), ids, labels
             )
@@ -585,55 +685,103 @@ class Points(NamedTuple):
     rows: np.ndarray  # (k,) line numbers
     numbers: np.ndarray  # (k, 2) t and value, float64
     labels: list[str] | None  # (k,)
+    channels: list[str] | None  # (k,) channel names; None without a channel column
+
+
+class LongSeries(NamedTuple):
+    """One finished series of the long layout."""
+
+    series_id: str
+    row: int  # its first line
+    values: np.ndarray  # (channels, points) float32, each channel in t order
+    label: str | None
+    channels: tuple[str, ...]  # the channel names in order; () without a channel column
 
 
 def long_points(table: Table, chunks: Iterator[Lines]) -> Iterator[Points]:
     """Each run of lines with the same id, chunk by chunk (a run may continue in the next)."""
     for lines in chunks:
-        numbers, texts = parse(table, lines)  # (n, 2), [ids, labels?]
-        ids = np.array(texts[0], dtype=object)  # (n,)
+        numbers, texts = parse(table, lines)  # (n, 2), [ids, labels?, channels?]
+        kept = dict(zip(table.text_kinds, texts))
+        ids = np.array(kept["id"], dtype=object)  # (n,)
         starts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1), len(ids)]
         rows = np.array(lines.rows)  # (n,)
+        labels, channels = kept.get("label"), kept.get("channel")
         for start, end in itertools.pairwise(starts):
-            labels = texts[1][start:end] if len(texts) > 1 else None
-            yield Points(ids[start], rows[start:end], numbers[start:end], labels)
+            yield Points(
+                ids[start],
+                rows[start:end],
+                numbers[start:end],
+                None if labels is None else labels[start:end],
+                None if channels is None else channels[start:end],
+            )
 
 
-def long_series(table: Table, chunks: Iterator[Lines], batch_size: int) -> Iterator[SeriesBatch]:
-    """Series of the long layout: runs of one id joined, checked, sorted by t, batched."""
-    finished = []  # SeriesBatch fields of one series each: (id, row, values, label)
+def long_series(
+    table: Table,
+    chunks: Iterator[Lines],
+    batch_size: int,
+    equal_length: bool = True,
+    listed: bool = False,
+) -> Iterator[SeriesBatch]:
+    """Series of the long layout: runs of one id joined, checked, sorted by t, batched.
+
+    `listed`: a batch's values are a list of (channels, points) arrays, else
+    one (n, points) array (one channel, equal lengths).
+    """
+    finished: list[LongSeries] = []
     seen: dict[str, int] = {}
-    n_points = None  # the first series' length, once known
+    first = None  # the first series, once known
     for _, parts in itertools.groupby(long_points(table, chunks), key=lambda p: p.series_id):
-        finished.append(one_long_series(table, list(parts), seen, n_points))
-        n_points = len(finished[-1][2])
+        finished.append(one_long_series(table, list(parts), seen, first, equal_length))
+        first = first or finished[0]
         if len(finished) == batch_size:
-            yield long_batch(finished)
+            yield long_batch(finished, listed)
             finished = []
     if finished:
-        yield long_batch(finished)
+        yield long_batch(finished, listed)
 
 
-def long_batch(finished: list[tuple[str, int, np.ndarray, str | None]]) -> SeriesBatch:
-    """The finished series (id, row, values, label) as one batch."""
-    ids, rows, values, labels = zip(*finished)
+def long_batch(finished: list[LongSeries], listed: bool) -> SeriesBatch:
+    """The finished series as one batch (values listed, or stacked one channel each)."""
+    ids, rows, values, labels, _ = zip(*finished)
     return SeriesBatch(
-        list(ids), list(rows), np.stack(values), None if labels[0] is None else list(labels)
+        list(ids),
+        list(rows),
+        list(values) if listed else np.stack([series[0] for series in values]),
+        None if labels[0] is None else list(labels),
     )
 
 
-def one_long_series(
-    table: Table, parts: list[Points], seen: dict[str, int], n_points: int | None
-) -> tuple[str, int, np.ndarray, str | None]:
-    """One series' (id, first row, values (points,) in t order, label), all checked.
+def channel_order(names: list[str]) -> tuple[str, ...]:
+    """The distinct channel names in order: by number if every name is one, else as they come.
 
-    `seen` maps the ids so far to their first rows; `n_points` is the length
-    every series must have (None for the first).
+    The first series' order is every series' order.
+    """
+    distinct = list(dict.fromkeys(names))
+    if all(map(is_number, distinct)):
+        return tuple(sorted(distinct, key=number))
+    return tuple(distinct)
+
+
+def one_long_series(
+    table: Table,
+    parts: list[Points],
+    seen: dict[str, int],
+    first_series: LongSeries | None,
+    equal_length: bool = True,
+) -> LongSeries:
+    """One series (values (channels, points), each channel in t order), all checked.
+
+    `seen` maps the ids so far to their first rows; `first_series` (None for
+    the first) sets the channels every series must have and, with
+    `equal_length`, the number of points.
     """
     series_id, first = parts[0].series_id, int(parts[0].rows[0])
-    rows = np.concatenate([part.rows for part in parts])  # (points,)
-    numbers = np.concatenate([part.numbers for part in parts])  # (points, 2)
-    id_column, t_column = table.text[0], table.numeric[0]
+    rows = np.concatenate([part.rows for part in parts])  # (lines,)
+    numbers = np.concatenate([part.numbers for part in parts])  # (lines, 2)
+    kinds = dict(zip(table.text_kinds, table.text))
+    id_column, t_column = kinds["id"], table.numeric[0]
     earlier = seen.setdefault(series_id, first)
     if earlier != first:
         raise table.error(
@@ -642,20 +790,47 @@ def one_long_series(
             first,
             id_column,
         )
-    order = np.argsort(numbers[:, 0], kind="stable")  # (points,)
-    t = numbers[order, 0]
-    repeats = np.flatnonzero(t[1:] == t[:-1])
-    if len(repeats):
-        later, earlier_row = rows[order[repeats[0] + 1]], rows[order[repeats[0]]]
+    if parts[0].channels is None:
+        channels: tuple[str, ...] = ()
+        members = [np.arange(len(rows))]  # (channels,) of (points,) line indices
+    else:
+        names = np.array([x for part in parts for x in part.channels], dtype=object)  # (lines,)
+        channels = channel_order(list(names))
+        if first_series is not None and set(channels) == set(first_series.channels):
+            channels = first_series.channels  # in the first series' order
+        elif first_series is not None:
+            raise table.error(
+                f"series {show(series_id)} has the channels {', '.join(map(show, channels))}, "
+                f"the first series {', '.join(map(show, first_series.channels))}",
+                "the same channels in every series",
+                first,
+                kinds["channel"],
+            )
+        members = [np.flatnonzero(names == channel) for channel in channels]
+    values, reference_t = [], None
+    for k, member in enumerate(members):
+        order = member[np.argsort(numbers[member, 0], kind="stable")]  # (points,) line indices
+        t = numbers[order, 0]
+        of = f"series {show(series_id)}" + (f", channel {show(channels[k])}," if channels else "")
+        repeats = np.flatnonzero(t[1:] == t[:-1])
+        if len(repeats):
+            later, earlier_row = rows[order[repeats[0] + 1]], rows[order[repeats[0]]]
+            raise table.error(
+                f"t = {t[repeats[0]]:g} of {of} repeats row {earlier_row}",
+                "each t once per series" + (" and channel" if channels else ""),
+                int(later),
+                t_column,
+            )
+        if reference_t is None:
+            reference_t = t
+        elif not np.array_equal(t, reference_t):
+            check_aligned(table, series_id, channels, k, t, reference_t, rows[order], first)
+        values.append(numbers[order, 1])
+    n_points = len(values[0])
+    if equal_length and first_series is not None and n_points != first_series.values.shape[1]:
         raise table.error(
-            f"t = {t[repeats[0]]:g} of series {show(series_id)} repeats row {earlier_row}",
-            "each t once per series",
-            int(later),
-            t_column,
-        )
-    if n_points is not None and len(rows) != n_points:
-        raise table.error(
-            f"series {show(series_id)} has {len(rows)} points, the first series {n_points}",
+            f"series {show(series_id)} has {n_points} points, "
+            f"the first series {first_series.values.shape[1]}",
             "the same number of points in every series",
             first,
             id_column,
@@ -668,10 +843,41 @@ def one_long_series(
                 f"label {show(labels[differs])} differs from {show(labels[0])} of row {first}",
                 "one label per series",
                 int(rows[differs]),
-                table.text[1],
+                kinds["label"],
             )
     label = None if labels is None else labels[0]
-    return series_id, first, numbers[order, 1].astype(np.float32), label
+    return LongSeries(series_id, first, np.array(values, dtype=np.float32), label, channels)
+
+
+def check_aligned(
+    table: Table,
+    series_id: str,
+    channels: tuple[str, ...],
+    k: int,
+    t: np.ndarray,
+    reference_t: np.ndarray,
+    rows: np.ndarray,
+    first: int,
+) -> None:
+    """Refuse channel `k` of a series whose sorted t (rows: their lines) differ from channel 0's."""
+    allowed = "the same t values in every channel of a series"
+    kinds = dict(zip(table.text_kinds, table.text))
+    if len(t) != len(reference_t):
+        raise table.error(
+            f"channel {show(channels[k])} of series {show(series_id)} has {len(t)} points, "
+            f"channel {show(channels[0])} {len(reference_t)}",
+            allowed,
+            first,
+            kinds["id"],
+        )
+    at = int(np.flatnonzero(t != reference_t)[0])
+    raise table.error(
+        f"t = {t[at]:g} of series {show(series_id)}, channel {show(channels[k])}, where "
+        f"channel {show(channels[0])} has t = {reference_t[at]:g}",
+        allowed,
+        int(rows[at]),
+        table.numeric[0],
+    )
 
 
 def read_series(
@@ -680,9 +886,16 @@ def read_series(
     label_column: str | None = None,
     id_column: str = "id",
     header: str = "auto",
+    *,
+    missing: bool = False,
 ) -> SeriesBatch:
-    """The whole file as one batch: iter_series' batches concatenated."""
-    batches = list(iter_series(path, layout, label_column, id_column, header=header))
+    """The whole file as one batch: iter_series' batches concatenated.
+
+    values: (n, points) float32 (NaN where a missing value was allowed).
+    """
+    batches = list(
+        iter_series(path, layout, label_column, id_column, header=header, missing=missing)
+    )
     labels = None if batches[0].labels is None else [x for b in batches for x in b.labels]
     return SeriesBatch(
         [x for b in batches for x in b.ids],
@@ -690,6 +903,44 @@ def read_series(
         np.concatenate([b.values for b in batches]),
         labels,
     )
+
+
+def read_series_list(
+    path: Path,
+    layout: str = "auto",
+    label_column: str | None = None,
+    id_column: str = "id",
+    header: str = "auto",
+    *,
+    channel_column: str | None = "channel",
+    missing: bool = False,
+) -> SeriesList:
+    """The whole file as series of any length and channel count, each (channels, points) float32.
+
+    The wide and tsv layouts give one channel each, equal lengths (views of
+    one array); the long layout may carry `channel_column` (see the module's
+    docstring; channels in `channel_order`) and series of different lengths.
+    Every check of iter_series applies; raises SeriesFileError (file, row,
+    column, what is allowed).
+    """
+    values: list[np.ndarray] = []
+    ids, rows, labels = [], [], []
+    batches = iter_series(
+        path,
+        layout,
+        label_column,
+        id_column,
+        header=header,
+        channel_column=channel_column,
+        equal_length=False,
+        missing=missing,
+    )
+    for batch in batches:
+        ids += batch.ids
+        rows += batch.rows
+        labels = None if batch.labels is None else labels + batch.labels
+        values += batch.values if isinstance(batch.values, list) else list(batch.values[:, None])
+    return SeriesList(ids, rows, values, labels)
 
 
 def csv_cell(text: str) -> str:

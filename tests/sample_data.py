@@ -1,12 +1,25 @@
-"""The labelled sample file under tests/data/: a small dataset made by the generator.
+"""The labelled sample files under tests/data/, small and made here.
 
-It is written in the layout `dataset.source = file` reads (id, label, values),
-so the own-data path can be tested on known series. `python -m
-tests.sample_data` writes it again; tests/test_own_data.py checks that the
-committed file is exactly what this makes.
+- labelled_sample.csv: a dataset made by the generator, in the layout
+  `dataset.source = file` reads (id, label, values), so the own-data path can
+  be tested on known series;
+- shapes_TRAIN.ts / shapes_TEST.ts: univariate, 3 classes ("Sine", "Square",
+  "Ramp": capitalized, which aeon's loader would lowercase), equal length;
+- motion_TRAIN.ts / motion_TEST.ts: 3 channels, lengths 6 to 14, 2 classes;
+- motion_long.csv: motion_TRAIN's series in the long CSV layout with a
+  channel column (id, t, channel, value, label).
+
+The .ts files are written by aeon's own writer (save_to_ts_file).
+`python -m tests.sample_data` writes them all again; tests/test_own_data.py
+and tests/test_readers.py check that the committed files are exactly what
+this makes.
 """
 
 from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -15,8 +28,16 @@ from attention_ts.params import GenerateParams, build
 from attention_ts.series_io import SeriesBatch, write_series
 from tests.conftest import REPO, default_raw_params
 
-SAMPLE = REPO / "tests/data/labelled_sample.csv"
+DATA = REPO / "tests/data"
+SAMPLE = DATA / "labelled_sample.csv"
 DECIMALS = 3  # the file's values are the generated ones rounded to this many decimals
+SHAPES = {split: DATA / f"shapes_{split}.ts" for split in ("TRAIN", "TEST")}
+MOTION = {split: DATA / f"motion_{split}.ts" for split in ("TRAIN", "TEST")}
+MOTION_LONG = DATA / "motion_long.csv"
+SHAPE_CLASSES = ("Sine", "Square", "Ramp")
+MOTION_CLASSES = ("up", "down")
+MOTION_CHANNELS = ("x", "y", "z")
+SAMPLE_DECIMALS = 2  # the .ts samples' values are rounded to this many decimals
 
 
 def sample_dataset() -> Dataset:
@@ -37,9 +58,81 @@ def sample_series() -> SeriesBatch:
     )
 
 
+def shapes(split: str) -> tuple[np.ndarray, list[str]]:
+    """(series (n, 1, 30) float64, labels): noisy sine, square and ramp waves, 8 (5) per class."""
+    rng = np.random.default_rng(11 if split == "TRAIN" else 12)
+    per_class = 8 if split == "TRAIN" else 5
+    t = np.linspace(0, 1, 30)
+    series, labels = [], []
+    for _ in range(per_class):
+        for name in SHAPE_CLASSES:
+            phase = rng.uniform(0, 1)
+            wave = {
+                "Sine": np.sin(2 * np.pi * (2 * t + phase)),
+                "Square": np.sign(np.sin(2 * np.pi * (2 * t + phase))),
+                "Ramp": 2 * ((2 * t + phase) % 1) - 1,
+            }[name]
+            series.append(wave + rng.normal(scale=0.1, size=t.shape))
+            labels.append(name)
+    return np.round(np.array(series)[:, None, :], SAMPLE_DECIMALS), labels
+
+
+def motion(split: str) -> tuple[list[np.ndarray], list[str]]:
+    """(series (n,) of (3, 6..14) float64, labels): 3 drifting channels, up or down, 8 (6)."""
+    rng = np.random.default_rng(21 if split == "TRAIN" else 22)
+    series, labels = [], []
+    for k in range(8 if split == "TRAIN" else 6):
+        name = MOTION_CLASSES[k % 2]
+        length = int(rng.integers(6, 15))
+        slope = (1 if name == "up" else -1) * rng.uniform(0.5, 1.5, size=(3, 1))
+        steps = np.arange(length)[None, :] / length
+        values = slope * steps + rng.normal(scale=0.2, size=(3, length))
+        series.append(np.round(values, SAMPLE_DECIMALS))
+        labels.append(name)
+    return series, labels
+
+
+def write_ts(path: Path, series: np.ndarray | list[np.ndarray], labels: list[str]) -> None:
+    """`series` and `labels` as a .ts file at `path`, written by aeon's save_to_ts_file."""
+    from aeon.datasets import save_to_ts_file
+
+    with tempfile.TemporaryDirectory() as folder:
+        name, split = path.stem.rsplit("_", 1)
+        save_to_ts_file(
+            series,
+            np.array(labels),
+            label_type="classification",
+            path=folder,
+            problem_name=name,
+            file_suffix=f"_{split}",
+        )
+        shutil.move(Path(folder) / path.name, path)
+
+
+def write_long(path: Path, series: list[np.ndarray], labels: list[str]) -> None:
+    """`series` (each (3, points)) in the long CSV layout: id, t, channel, value, label."""
+    lines = ["id,t,channel,value,label"]
+    for k, (values, label) in enumerate(zip(series, labels)):
+        for t in range(values.shape[1]):
+            for name, value in zip(MOTION_CHANNELS, values[:, t]):
+                lines.append(f"m{k + 1},{t},{name},{value},{label}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_samples(folder: Path) -> list[Path]:
+    """Write every sample file into `folder` (named as under tests/data/); their paths."""
+    write_series(folder / SAMPLE.name, sample_series())
+    for split in ("TRAIN", "TEST"):
+        write_ts(folder / SHAPES[split].name, *shapes(split))
+        write_ts(folder / MOTION[split].name, *motion(split))
+    write_long(folder / MOTION_LONG.name, *motion("TRAIN"))
+    names = [SAMPLE, *SHAPES.values(), *MOTION.values(), MOTION_LONG]
+    return [folder / path.name for path in names]
+
+
 def main() -> None:
-    write_series(SAMPLE, sample_series())
-    print(f"wrote {SAMPLE.relative_to(REPO)}")
+    for path in write_samples(DATA):
+        print(f"wrote {path.relative_to(REPO)} ({path.stat().st_size} bytes)")
 
 
 if __name__ == "__main__":

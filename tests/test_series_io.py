@@ -26,6 +26,7 @@ from attention_ts.series_io import (
     parse_cells,
     parse_fast,
     read_series,
+    read_series_list,
     wide_table,
     write_series,
 )
@@ -408,3 +409,68 @@ def test_fuzz_the_fast_path_accepts_only_what_the_reference_does(rows, quoted):
     values, ids = parse_cells(table, lines)
     np.testing.assert_array_equal(fast[0], values)
     assert fast[1] == ids
+
+
+MISSING_CELLS = st.one_of(  # mostly numbers and missing values, so that whole lines parse
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["", " ", "nan", "NaN", "-nan", "NAN", " nan ", "?"]),
+    CELLS,
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.lists(st.lists(MISSING_CELLS, min_size=3, max_size=3), min_size=1, max_size=4),
+    st.booleans(),
+    st.sets(st.sampled_from([1, 2, 3])),
+)
+def test_fuzz_the_fast_path_agrees_with_the_reference_where_missing_values_are_allowed(
+    rows, quoted, missing
+):
+    """With missing columns, empty and NaN cells there are NaN on both paths; others as before."""
+    table = wide_table(Path("f.csv"), 1, ("id", "p0", "p1", "p2"), "id", None)[0]
+    table = series_io.with_missing(table, True, tuple(sorted(missing)))
+    rows = [[f"s{k}", *row] for k, row in enumerate(rows)]
+    texts = [",".join(f'"{c}"' if quoted else c for c in row) for row in rows]
+    texts = [text for text in texts if "\n" not in text and text.strip()]
+    if not texts:
+        return
+    lines = Lines(list(range(2, 2 + len(texts))), texts)
+    fast = parse_fast(table, lines)
+    try:
+        values, ids = parse_cells(table, lines)
+    except SeriesFileError:
+        assert fast is None
+        event("both refused")
+        return
+    event(f"fast path {'refused' if fast is None else 'parsed'}; NaN: {np.isnan(values).any()}")
+    if fast is not None:
+        np.testing.assert_array_equal(fast[0], values)
+        assert fast[1] == ids
+
+
+def test_missing_values_read_as_nan_only_in_value_columns(tmp_path, monkeypatch):
+    monkeypatch.setattr(series_io, "parse_cells", None)  # an empty cell stays on the fast path
+    path = write(tmp_path, "m.csv", "id,p0,p1,p2\na,,2,nan\nb,1,,3\n")
+    batch = read_series(path, missing=True)
+    np.testing.assert_array_equal(batch.values, [[np.nan, 2, np.nan], [1, np.nan, 3]])
+    monkeypatch.undo()
+    with pytest.raises(SeriesFileError, match="row 2, column 1 \\(id\\): empty id"):
+        read_series(write(tmp_path, "e.csv", "id,p0\n,1\n"), missing=True)
+    with pytest.raises(SeriesFileError, match="row 2, column 2 \\(p0\\): '-inf' is not a finite"):
+        read_series(write(tmp_path, "i.csv", "id,p0\na,-inf\n"), missing=True)
+
+
+def test_the_channel_column_and_unequal_lengths_only_where_asked_for(tmp_path):
+    path = write(tmp_path, "c.csv", "id,t,channel,value\na,0,x,1\na,0,y,2\nb,0,x,3\nb,0,y,4\n")
+    with pytest.raises(SeriesFileError, match="row 1, column 3 \\(channel\\): unexpected column"):
+        read_series(path)
+    listed = read_series_list(path)
+    assert listed.ids == ["a", "b"] and listed.rows == [2, 4] and listed.labels is None
+    np.testing.assert_array_equal(np.stack(listed.values), [[[1], [2]], [[3], [4]]])
+    ragged = write(tmp_path, "r.csv", "id,t,value\na,0,1\na,1,2\nb,0,3\n")
+    with pytest.raises(SeriesFileError, match="row 4, column 1 \\(id\\): series 'b' has 1 points"):
+        read_series(ragged)
+    assert [v.shape for v in read_series_list(ragged).values] == [(1, 2), (1, 1)]
+    wide = read_series_list(write(tmp_path, "w.csv", "id,p0,p1\na,1,2\n"))
+    assert [v.shape for v in wide.values] == [(1, 2)] and wide.values[0].dtype == np.float32
