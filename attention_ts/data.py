@@ -128,7 +128,9 @@ def generate(params: GenerateParams) -> Dataset:
     table["segment_start"] = start
     table["segment_end"] = end
     table["length"] = n_points
-    return Dataset(series.astype(np.float32)[:, None, :], table, SYNTHETIC_CLASSES)
+    # reshape, not [:, None, :]: that view has stride 0 on the channel axis, and oneDNN then
+    # picks other convolution kernels than for the arrays read back from .npy (other bits)
+    return Dataset(series.astype(np.float32).reshape(n, 1, n_points), table, SYNTHETIC_CLASSES)
 
 
 def canonical_label(text: str) -> str:
