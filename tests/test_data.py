@@ -29,14 +29,16 @@ def _flat_mask(table: np.ndarray, n_points: int) -> np.ndarray:
 
 
 def test_shapes_dtypes_and_exact_label_fraction(dataset, params):
-    assert dataset.series.shape == (2000, params.generate.n_points)
+    assert dataset.series.shape == (2000, 1, params.generate.n_points)  # one channel
+    assert dataset.classes == ("normal", "anomalous")
+    assert np.all(dataset.lengths == params.generate.n_points) and not dataset.ragged
     assert dataset.series.dtype == np.float32
     assert dataset.table["label"].sum() == 1000
     assert np.array_equal(dataset.table["id"], np.arange(2000))
 
 
 def test_flat_segment_is_exactly_where_the_table_says(dataset, params):
-    table, series = dataset.table, dataset.series
+    table, series = dataset.table, dataset.series[:, 0]
     anomalous = table["label"] == 1
     mask = _flat_mask(table, params.generate.n_points)
     held = series[np.arange(len(series)), np.maximum(table["segment_start"], 0)]
@@ -77,7 +79,7 @@ def test_amplitude_and_frequency_reproduce_the_clean_wave(dataset, params):
     t = np.linspace(0, 2 * np.pi, params.generate.n_points)
     table = dataset.table[normal]
     expected = table["amplitude"][:, None] * np.sin(table["frequency"][:, None] * t)
-    np.testing.assert_allclose(dataset.series[normal], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dataset.series[normal, 0], expected, rtol=1e-5, atol=1e-5)
     assert table["amplitude"].min() >= 1.0 and table["amplitude"].max() < 10.0
 
 
@@ -89,7 +91,7 @@ def test_noise_is_relative_to_amplitude(params):
     config = dataclasses.replace(params.generate, n_series=400, noise=0.1)
     clean = generate(dataclasses.replace(config, noise=0.0))
     noisy = generate(config)
-    residual = (noisy.series - clean.series) / noisy.table["amplitude"][:, None]
+    residual = (noisy.series - clean.series)[:, 0] / noisy.table["amplitude"][:, None]
     assert residual.std() == pytest.approx(0.1, rel=0.03)
     assert np.array_equal(noisy.table, clean.table)
 

@@ -114,13 +114,13 @@ def test_a_file_source_defers_the_length_and_class_checks_to_the_file():
 
 def test_split_that_leaves_a_class_out():
     raw = _set(default_raw_params(), "generate.n_series", 8)
-    with pytest.raises(ParamsError, match=r"split.val = 0.1 gets no normal series"):
+    with pytest.raises(ParamsError, match=r"split.val = 0.1 gets no series of class 'normal'"):
         build(Params, raw)
 
 
 def test_single_class_data_is_refused():
     message = _error("generate.anomaly_fraction", 0.0)
-    assert "gets no anomalous series" in message
+    assert "gets no series of class 'anomalous'" in message
 
 
 def test_misspelled_key_gets_a_suggestion():

@@ -90,7 +90,7 @@ def test_quoted_labels_survive_dvc_rewriting_the_file(tmp_path):
     """DVC drops the quotes of `"no"` when it rewrites params.yaml for any `-S`."""
     path = _params_file(tmp_path, classes='["no", "yes"]')
     apply_overrides(path, ["generate.noise=0.1"])
-    assert re.search(r"^  classes: \[no, yes\] +#", path.read_text(), re.MULTILINE)  # unquoted
+    assert re.search(r"^  - no\n  - yes$", path.read_text(), re.MULTILINE)  # unquoted, as a block
     assert load_params(path).dataset.classes == ["no", "yes"]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from attention_ts.data import generate, split
+from attention_ts.data import Dataset, generate, split
 from attention_ts.models import build_model
 from attention_ts.params import ParamsError
 from attention_ts.stage import PipelineError
@@ -16,6 +16,7 @@ from attention_ts.training import (
     evaluate_loss,
     fit_model,
     make_deterministic,
+    passes_per_epoch,
     resolve_device,
     train,
 )
@@ -27,13 +28,8 @@ def _fit(params, **train_overrides):
     train_set, val_set = (data.subset(parts[name]) for name in ("train", "val"))
     config = dataclasses.replace(params.train, **train_overrides)
     make_deterministic(config.seed, config.threads)
-    model = build_model(params.model, train_set.series.shape[1])
-    result = train(
-        model,
-        (train_set.series, train_set.table["label"]),
-        (val_set.series, val_set.table["label"]),
-        config,
-    )
+    model = build_model(params.model, train_set.series.shape[2])
+    result = train(model, train_set, val_set, config)
     return model, result, val_set
 
 
@@ -58,8 +54,8 @@ def test_early_stopping_restores_the_best_epoch(tiny_params):
     assert result.best_epoch == best.epoch
     assert result.epochs_run <= 8 and result.epochs_run - result.best_epoch <= 1
     x = torch.from_numpy(val_set.series)
-    y = torch.from_numpy(val_set.table["label"]).float()
-    restored_loss, _ = evaluate_loss(model, lambda b: model(b)[0], x, y)
+    y = torch.from_numpy(val_set.table["label"])
+    restored_loss, _ = evaluate_loss(model, lambda b, n: model(b, n)[0], x, None, y)
     assert np.isclose(restored_loss, best.val_loss, rtol=1e-5)
 
 
@@ -83,7 +79,7 @@ def test_asking_for_cuda_without_one_is_a_clear_error(monkeypatch):
 def test_a_model_too_long_for_the_series_is_refused_before_training(tiny_params):
     """Series from a file are checked here, where their length is first known."""
     data = generate(tiny_params.generate).subset(np.arange(40))
-    config = dataclasses.replace(tiny_params.model, downsample=data.series.shape[1] + 1)
+    config = dataclasses.replace(tiny_params.model, downsample=data.series.shape[2] + 1)
     with pytest.raises(ParamsError, match=r"model.downsample = 101 is longer than the series"):
         fit_model(config, tiny_params.train, data, data)
 
@@ -100,3 +96,61 @@ def test_a_loss_that_is_not_finite_stops_training(tiny_params, split_name):
     message = rf"^{split_name} loss became nan in epoch 1; allowed: .*series of smaller values"
     with pytest.raises(PipelineError, match=message):
         fit_model(config, dataclasses.replace(tiny_params.train, max_epochs=1), train_set, val_set)
+
+
+def _three_classes(data: Dataset, lengths: bool = False) -> Dataset:
+    """The synthetic series relabelled into 3 classes by frequency (low, middle, high).
+
+    With `lengths`, every other series keeps only its first 60 of 100 points
+    (zeros past them), so the split is ragged.
+    """
+    frequency = data.table["frequency"]
+    table = data.table.copy()
+    table["label"] = np.digitize(frequency, np.quantile(frequency, [1 / 3, 2 / 3]))
+    series = data.series.copy()
+    if lengths:
+        table["length"][::2] = 60
+        series[::2, :, 60:] = 0.0
+    return Dataset(series, table, ("low", "middle", "high"))
+
+
+@pytest.mark.parametrize("ragged", [False, True], ids=["equal lengths", "unequal lengths"])
+def test_three_classes_train_with_cross_entropy(tiny_params, ragged):
+    data = _three_classes(generate(tiny_params.generate), lengths=ragged)
+    parts = split(data.table["label"], tiny_params.split.fractions(), tiny_params.split.seed)
+    train_set, val_set = (data.subset(parts[name]) for name in ("train", "val"))
+    assert train_set.ragged == ragged
+    train_params = dataclasses.replace(tiny_params.train, max_epochs=8, patience=8, min_steps=400)
+    model, config, result = fit_model(
+        tiny_params.model, train_params, train_set, val_set, lambda s: None
+    )
+    logits, _ = model(torch.from_numpy(val_set.series[:4]), None)
+    assert logits.shape == (4, 3)
+    losses = [stats.train_loss for stats in result.history]
+    assert losses[-1] < 0.6 * losses[0]  # ln 3 = 1.10 at chance
+    assert result.history[result.best_epoch - 1].val_f1 > 0.6  # macro F1; chance is about 0.33
+
+
+def test_a_small_train_set_gets_min_steps(tiny_params):
+    """40 series and one batch: 3 epochs of min_steps 60 are 20 passes each, validated 3 times."""
+    data = generate(tiny_params.generate)
+    parts = split(data.table["label"], tiny_params.split.fractions(), tiny_params.split.seed)
+    train_set = data.subset(parts["train"][:40])
+    val_set = data.subset(parts["val"])
+    params = dataclasses.replace(tiny_params.train, batch_size=64, min_steps=60, patience=3)
+    assert passes_per_epoch(params, batches_per_pass=1) == 20
+    assert passes_per_epoch(dataclasses.replace(params, min_steps=0), 1) == 1
+    _, _, result = fit_model(tiny_params.model, params, train_set, val_set, lambda s: None)
+    assert result.epochs_run == 3 and len(result.history) == 3
+    assert result.summary()["steps"] == 60 and result.summary()["passes_per_epoch"] == 20
+    # a large train set keeps one pass per epoch: the synthetic defaults do not move
+    assert passes_per_epoch(dataclasses.replace(params, min_steps=1000, max_epochs=15), 110) == 1
+
+
+def test_downsample_auto_is_resolved_for_the_series_length(tiny_params):
+    data = generate(tiny_params.generate).subset(np.arange(60))  # 100 points
+    config = dataclasses.replace(tiny_params.model, downsample="auto")
+    train_params = dataclasses.replace(tiny_params.train, max_epochs=1)
+    model, resolved, _ = fit_model(config, train_params, data, data, lambda s: None)
+    assert resolved.downsample == 4  # 100 // 25
+    assert model.front.stride == 4
