@@ -14,6 +14,8 @@ from attention_ts.localization import (
     segment_auprc,
     segment_mask,
     uniform_weights,
+    unlocated_scores,
+    valid_points,
 )
 from attention_ts.models import attention_on_time_axis
 
@@ -128,3 +130,32 @@ def test_lift_of_perfect_attention_is_one_over_the_mean_fraction():
     scores = localization_scores(weights, STARTS, ENDS, uniform_weights(2, POINTS), tolerance=0)
     assert scores["lift"] == pytest.approx(1 / FRACTIONS.mean())
     assert scores["pointing_game"] == scores["auprc"] == pytest.approx(1.0)
+
+
+def test_valid_points_are_the_first_length_points_of_each_series():
+    mask = valid_points(np.array([3, 5, 1]), 5)
+    assert mask.tolist() == [
+        [True, True, True, False, False],
+        [True, True, True, True, True],
+        [True, False, False, False, False],
+    ]
+
+
+def test_entropy_with_lengths_is_one_for_uniform_weights_on_the_valid_points():
+    lengths = np.array([10, 50, 100, 1])
+    weights = valid_points(lengths, POINTS) / lengths[:, None]  # uniform on the valid points
+    assert normalized_entropy(weights, lengths) == pytest.approx([1, 1, 1, 1])
+    assert normalized_entropy(weights[:3]) == pytest.approx(np.log(lengths[:3]) / np.log(POINTS))
+    assert normalized_entropy(_spike([5]), np.array([50])) == pytest.approx([0.0])
+
+
+def test_without_known_segments_only_the_spread_is_scored():
+    lengths = np.array([40, 100])
+    weights = valid_points(lengths, POINTS) / lengths[:, None]
+    assert unlocated_scores(weights, lengths) == {
+        "located_series": 0,
+        "n_series": 2,
+        "entropy": pytest.approx(1.0),
+    }
+    spikes = unlocated_scores(_spike([3, 7]))
+    assert (spikes["n_series"], spikes["entropy"]) == (2, 0.0)
