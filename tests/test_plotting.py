@@ -7,7 +7,11 @@ import dataclasses
 import matplotlib.image
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
+import torch
 
+from attention_ts.data import NO_SEGMENT, SYNTHETIC_CLASSES, TABLE_DTYPE, Dataset, generate
+from attention_ts.models import Checkpoint, build_model
 from attention_ts.plotting import (
     SeriesView,
     draw_series,
@@ -17,6 +21,8 @@ from attention_ts.plotting import (
     save_heatmap_grid,
     save_series_plot,
 )
+from stages.plot_attention import save_plots, series_views
+from tests.conftest import tiny_config
 
 BINARY = ("normal", "anomalous")
 
@@ -152,7 +158,7 @@ def test_a_series_of_twelve_channels_gets_a_panel_each_with_its_attention(tmp_pa
 
 def test_a_grid_row_of_a_class_without_test_series_is_left_blank(tmp_path):
     save_grid_plot([[_channels(1)], []], tmp_path / "grid.png")
-    assert matplotlib.image.imread(tmp_path / "grid.png").shape[:2] == (2 * 2.8 * 80, 5 * 80)
+    assert matplotlib.image.imread(tmp_path / "grid.png").shape[:2] == (round(2 * 2.8 * 80), 80 * 5)
 
 
 def test_file_names_of_classes_are_safe_and_distinct():
@@ -188,3 +194,58 @@ def test_argmax_histogram_draws_a_line_per_kind(tmp_path):
     save_argmax_histogram({"attention": relative}, tmp_path / "one.png")
     save_argmax_histogram({"attention": relative, "saliency": relative / 2}, tmp_path / "two.png")
     assert _dark_pixels(tmp_path / "two.png") > _dark_pixels(tmp_path / "one.png")
+
+
+def _file_data(n: int = 24, points: int = 60) -> Dataset:
+    """A user's file of 3 classes (one name with a space) and 3 channels of unequal lengths."""
+    rng = np.random.default_rng(2)
+    table = np.zeros(n, dtype=TABLE_DTYPE)
+    table["id"] = np.arange(n)
+    table["label"] = np.arange(n) % 3
+    table["amplitude"] = table["frequency"] = np.nan
+    table["segment_start"] = table["segment_end"] = NO_SEGMENT
+    table["length"] = rng.integers(20, points + 1, size=n)
+    steps = np.arange(points)[None, None, :]
+    values = rng.normal(size=(n, 3, points))
+    series = np.where(steps < table["length"][:, None, None], values, 0.0).astype(np.float32)
+    return Dataset(series, table, ("cat", "dog", "big bird"))
+
+
+def test_plots_of_three_classes_and_three_channels_are_named_after_the_classes(tmp_path):
+    test = _file_data()
+    config = tiny_config("local_attention")
+    torch.manual_seed(0)
+    model = build_model(config, 60, n_channels=3, n_classes=3)
+    checkpoint = Checkpoint(model, config, 60, 3, test.classes)
+    rows = series_views(test, checkpoint, n_per_class=2, seed=0, threshold=0.5)
+    assert [[view.label for view in row] for row in rows] == [[0, 0], [1, 1], [2, 2]]
+    for view in (view for row in rows for view in row):
+        assert view.values.shape == (3, 60) and view.classes == test.classes
+        assert np.all(view.attention[view.length :] == 0.0)
+        assert view.attention.sum() == pytest.approx(1.0, rel=1e-5)
+        assert 1 / 3 <= view.probability <= 1  # the arg-max class's probability
+    save_plots(rows, test.classes, tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "big_bird_1.png",
+        "big_bird_2.png",
+        "cat_1.png",
+        "cat_2.png",
+        "dog_1.png",
+        "dog_2.png",
+        "grid.png",
+    ]
+    height, width, _ = matplotlib.image.imread(tmp_path / "grid.png").shape
+    assert (height, width) == (round(3 * 2.8 * 80), 2 * 5 * 80)  # a row per class
+
+
+def test_binary_plots_threshold_class_one_and_keep_their_names(tiny_params, tmp_path):
+    test = generate(tiny_params.generate)
+    config = tiny_config("bilstm_attention")
+    torch.manual_seed(0)
+    checkpoint = Checkpoint(build_model(config, 100), config, 100, 1, SYNTHETIC_CLASSES)
+    rows = series_views(test, checkpoint, n_per_class=3, seed=0, threshold=0.0)
+    assert all(view.prediction == 1 for row in rows for view in row)  # p >= 0 always
+    save_plots(rows, test.classes, tmp_path)
+    names = sorted(path.name for path in tmp_path.iterdir())
+    expected = [f"{c}_{k}.png" for c in ("normal", "anomalous") for k in (1, 2, 3)]
+    assert names == sorted([*expected, "grid.png"])
