@@ -251,18 +251,23 @@ ARGMAX_RANGE = (-1.0, 2.0)  # relative positions shown; values beyond go into th
 
 
 def save_argmax_histogram(relative: dict[str, np.ndarray], path: Path) -> None:
-    """Where each kind of weights peaks relative to the segment (start = 0, end = 1)."""
+    """Where each kind of weights peaks relative to the segment (start = 0, end = 1).
+
+    With weights but no series of a known segment (a user's data) the
+    picture only says so.
+    """
     fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
+    if relative and not any(len(positions) for positions in relative.values()):
+        ax.text(0.5, 0.5, "no known segments", ha="center", va="center", color="gray")
+        ax.set_axis_off()
+        save_figure(fig, path)
+        return
     bins = np.linspace(*ARGMAX_RANGE, 61)
     ax.axvspan(0, 1, color="tab:red", alpha=0.15, label="true flat segment")
     for kind, positions in relative.items():
-        if len(positions) == 0:  # no series with a known segment
-            continue
         shown = np.clip(positions, bins[0], bins[-1] - 1e-9)
         share = np.full(len(shown), 1 / len(shown))
         ax.hist(shown, bins=bins, weights=share, histtype="step", linewidth=1.5, label=kind)
-    if relative and not any(len(positions) for positions in relative.values()):
-        ax.text(0.5, 0.5, "no known segments", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("arg-max position relative to the segment (start = 0, end = 1; edges: beyond)")
     ax.set_ylabel("share of anomalous series")
     ax.legend(fontsize=8)
