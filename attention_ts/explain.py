@@ -14,6 +14,7 @@ from torch import nn
 from attention_ts.data import NO_SEGMENT, Dataset
 from attention_ts.localization import (
     localization_scores,
+    on_valid_points,
     relative_argmax,
     uniform_weights,
     unlocated_scores,
@@ -61,23 +62,6 @@ def gradient_saliency(
     return np.where(total > 0, magnitude / np.where(total > 0, total, 1.0), uniform)
 
 
-def attention_on_valid_points(
-    weights: np.ndarray, n_points: int, downsample: int, lengths: np.ndarray | None
-) -> np.ndarray:
-    """A model's per-step attention (n, steps) on the original time axis (n, n_points).
-
-    `models.attention_on_time_axis`; with `lengths` (n,) the points past each
-    series' length are then set to exactly 0 and each row rescaled to sum 1
-    over its valid points (a row whose weight all lay past its length stays 0).
-    """
-    on_axis = attention_on_time_axis(weights, n_points, downsample)
-    if lengths is None:
-        return on_axis
-    on_axis = np.where(valid_points(lengths, n_points), on_axis, 0.0)
-    total = on_axis.sum(axis=1, keepdims=True)
-    return on_axis / np.where(total > 0, total, 1.0)
-
-
 def point_weights(
     checkpoint: Checkpoint,
     series: np.ndarray,
@@ -98,9 +82,8 @@ def point_weights(
     weights = {}
     attention = predict(model, series, lengths, names=names)[1]
     if attention is not None:
-        weights["attention"] = attention_on_valid_points(
-            attention, checkpoint.n_points, config.downsample, lengths
-        )
+        on_axis = attention_on_time_axis(attention, checkpoint.n_points, config.downsample)
+        weights["attention"] = on_valid_points(on_axis, lengths)
     if not isinstance(model, FixedFeatures):
         weights["saliency"] = gradient_saliency(model, series, lengths)
     return weights

@@ -30,6 +30,20 @@ def valid_points(lengths: np.ndarray, n_points: int) -> np.ndarray:
     return np.arange(n_points)[None, :] < np.asarray(lengths)[:, None]
 
 
+def on_valid_points(weights: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
+    """Weights (series, points) exactly 0 past each of `lengths` (series,), rows summing to 1.
+
+    What a series' padding gets: nothing. Each row is rescaled to sum 1 over
+    its valid points (a row with no weight on them stays 0); `lengths` None
+    (every point valid) returns `weights` itself.
+    """
+    if lengths is None:
+        return weights
+    kept = np.where(valid_points(lengths, weights.shape[1]), weights, 0.0)
+    total = kept.sum(axis=1, keepdims=True)
+    return kept / np.where(total > 0, total, 1.0)
+
+
 def uniform_weights(n_series: int, n_points: int) -> np.ndarray:
     """The chance-level attention: every point weighs 1 / points."""
     return np.full((n_series, n_points), 1.0 / n_points)

@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from attention_ts.data import NO_SEGMENT, Dataset, load_dataset
-from attention_ts.explain import attention_on_valid_points
 from attention_ts.io import atomic_output
+from attention_ts.localization import on_valid_points
 from attention_ts.metrics import predicted_classes
-from attention_ts.models import Checkpoint, load_model, predict
+from attention_ts.models import Checkpoint, attention_on_time_axis, load_model, predict
 from attention_ts.params import load_params
 from attention_ts.plotting import SeriesView, file_names, save_grid_plot, save_series_plot
 from attention_ts.stage import run
@@ -64,13 +64,12 @@ def series_views(
             checkpoint.model, test.series[chosen], chosen_lengths, names=names
         )
         predictions = predicted_classes(probabilities, threshold)
-        attention = (  # None for models without attention: the plots then show the signal only
-            None
-            if weights is None
-            else attention_on_valid_points(
-                weights, checkpoint.n_points, checkpoint.config.downsample, chosen_lengths
+        attention = None  # for models without attention: the plots then show the signal only
+        if weights is not None:
+            on_axis = attention_on_time_axis(
+                weights, checkpoint.n_points, checkpoint.config.downsample
             )
-        )
+            attention = on_valid_points(on_axis, chosen_lengths)  # (count, points)
         rows.append(
             [
                 SeriesView(

@@ -9,6 +9,7 @@ from attention_ts.localization import (
     localization_scores,
     mass_inside,
     normalized_entropy,
+    on_valid_points,
     pointing_hits,
     relative_argmax,
     segment_auprc,
@@ -159,3 +160,12 @@ def test_without_known_segments_only_the_spread_is_scored():
     }
     spikes = unlocated_scores(_spike([3, 7]))
     assert (spikes["n_series"], spikes["entropy"]) == (2, 0.0)
+
+
+def test_weights_on_padding_are_dropped_and_the_valid_points_sum_to_one():
+    steps = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])  # a stride-4 model: 3 steps of 12 points
+    on_axis = attention_on_time_axis(steps, 12, 4)
+    kept = on_valid_points(on_axis, np.array([3, 12]))  # series 0 is shorter than one step
+    np.testing.assert_array_equal(kept[0], [1 / 3] * 3 + [0.0] * 9)
+    np.testing.assert_allclose(kept[1], on_axis[1])
+    assert on_valid_points(on_axis, None) is on_axis  # no lengths: untouched
