@@ -11,7 +11,7 @@ them byte for byte) and a table that also holds the timings.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +27,16 @@ TIMING_FILE = "timing.json"
 HEATMAP_FILE = "heatmap.npz"  # explain.heatmap_rows of each kind of weights the model has
 
 TIMING_FIELDS = ("train_seconds", "inference_series_per_s")
+# test scores of each model, in the table's order: class 1's F1 and PR AUC for two classes
+# (tuned_f1: F1 at the val-tuned threshold), macro F1 and accuracy for more
+BINARY_SCORES = ("f1", "roc_auc", "pr_auc", "tuned_f1")
+MULTICLASS_SCORES = ("macro_f1", "accuracy", "roc_auc")
 
 
 @dataclass(frozen=True)
 class ModelResult:
     model: str
-    f1: float
-    roc_auc: float
-    pr_auc: float
-    tuned_f1: float
+    quality: dict[str, float]  # test scores: BINARY_SCORES or MULTICLASS_SCORES, in order
     n_parameters: int
     best_epoch: int
     train_seconds: float
@@ -43,11 +44,14 @@ class ModelResult:
 
     def scores(self) -> dict[str, Any]:
         """Everything but the timings: what a rerun reproduces exactly."""
-        keep = [f.name for f in fields(self) if f.name not in ("model", *TIMING_FIELDS)]
-        return {name: getattr(self, name) for name in keep}
+        return {**self.quality, "n_parameters": self.n_parameters, "best_epoch": self.best_epoch}
 
     def timing(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in TIMING_FIELDS}
+
+    def row(self) -> list[Any]:
+        """The table row: model, test scores, parameters, best epoch, timings."""
+        return [self.model, *self.scores().values(), *self.timing().values()]
 
 
 def _read_json(path: Path) -> dict:
@@ -62,17 +66,23 @@ def _read_json(path: Path) -> dict:
 
 
 def read_result(directory: Path, name: str) -> ModelResult:
-    """The result of model `name` from `directory`/`name`/ as its fit stage wrote it."""
+    """The result of model `name` from `directory`/`name`/ as its fit stage wrote it.
+
+    Two classes (the test metrics have class 1's "f1"): BINARY_SCORES; more:
+    MULTICLASS_SCORES.
+    """
     scores = _read_json(directory / name / SCORES_FILE)
     timing = _read_json(directory / name / TIMING_FILE)
     try:
         test = scores["test"]
+        if "f1" in test:
+            quality = {key: test[key] for key in BINARY_SCORES[:-1]}
+            quality["tuned_f1"] = test["tuned"]["f1"]
+        else:
+            quality = {key: test[key] for key in MULTICLASS_SCORES}
         return ModelResult(
             model=name,
-            f1=test["f1"],
-            roc_auc=test["roc_auc"],
-            pr_auc=test["pr_auc"],
-            tuned_f1=test["tuned"]["f1"],
+            quality=quality,
             n_parameters=scores["n_parameters"],
             best_epoch=scores["train"]["best_epoch"],
             train_seconds=timing["train_seconds"],
@@ -85,10 +95,29 @@ def read_result(directory: Path, name: str) -> ModelResult:
 
 
 def bar_chart_rows(results: list[ModelResult]) -> list[dict[str, Any]]:
-    """One record per model, the shape `dvc plots` draws as bars."""
-    return [
-        {"model": r.model, "f1": r.f1, "roc_auc": r.roc_auc, "pr_auc": r.pr_auc} for r in results
-    ]
+    """One record per model, the shape `dvc plots` draws as bars.
+
+    "f1" is what compare/dvc.yaml draws: class 1's F1 for two classes, the
+    macro F1 for more (then also under "macro_f1", with the accuracy).
+    """
+    rows = []
+    for r in results:
+        q = r.quality
+        if "f1" in q:
+            rows.append(
+                {"model": r.model, "f1": q["f1"], "roc_auc": q["roc_auc"], "pr_auc": q["pr_auc"]}
+            )
+        else:
+            rows.append(
+                {
+                    "model": r.model,
+                    "f1": q["macro_f1"],
+                    "macro_f1": q["macro_f1"],
+                    "accuracy": q["accuracy"],
+                    "roc_auc": q["roc_auc"],
+                }
+            )
+    return rows
 
 
 def read_localization(directory: Path, name: str) -> dict[str, dict]:

@@ -14,54 +14,78 @@ from torch import nn
 from attention_ts.data import NO_SEGMENT, Dataset
 from attention_ts.localization import (
     localization_scores,
+    on_valid_points,
     relative_argmax,
     uniform_weights,
+    unlocated_scores,
+    valid_points,
 )
 from attention_ts.models import Checkpoint, FixedFeatures, attention_on_time_axis, predict
 
 BATCH_SIZE = 500
 
 
-def gradient_saliency(model: nn.Module, series: np.ndarray) -> np.ndarray:
-    """|d logit / d point| per series, scaled to sum 1: (n, points).
+def gradient_saliency(
+    model: nn.Module, series: np.ndarray, lengths: np.ndarray | None = None
+) -> np.ndarray:
+    """|d logit / d point| per series, summed over channels, scaled to sum 1: (n, points).
 
     The plainest saliency map: how much a small change of each point would
-    move the model's logit. A series with zero gradient everywhere gets
-    uniform weights.
+    move the model's logit: the one logit of a two-class model, the
+    predicted class's logit of a model of more classes. `series` is
+    (n, channels, points); with `lengths` (n,) each series' saliency is
+    exactly 0 past its length and sums to 1 over its valid points. A series
+    with zero gradient everywhere gets uniform weights (over its valid points).
     """
     model.eval()
+    n_points = series.shape[2]
+    tensor = torch.from_numpy(series)
+    valid = None if lengths is None else torch.from_numpy(np.asarray(lengths, dtype=np.int64))
     gradients = []
-    for batch in torch.from_numpy(series).split(BATCH_SIZE):
-        batch = batch.clone().requires_grad_(True)  # (batch, points)
+    for start in range(0, len(series), BATCH_SIZE):
+        batch = tensor[start : start + BATCH_SIZE].clone().requires_grad_(True)  # (b, c, points)
+        batch_lengths = None if valid is None else valid[start : start + BATCH_SIZE]
         with torch.enable_grad():
-            logits, _ = model(batch)  # (batch,)
+            logits, _ = model(batch, batch_lengths)  # (b,) or (b, classes)
+            if logits.ndim == 2:  # the predicted class's logit
+                logits = logits.gather(1, logits.argmax(dim=1, keepdim=True))
             (gradient,) = torch.autograd.grad(logits.sum(), batch)  # each logit has its own series
-        gradients.append(gradient.abs())
+        gradients.append(gradient.abs().sum(dim=1))  # (b, points)
     magnitude = torch.cat(gradients).double().numpy()  # (n, points)
+    if lengths is None:
+        uniform = 1.0 / n_points
+    else:
+        mask = valid_points(lengths, n_points)
+        magnitude = np.where(mask, magnitude, 0.0)
+        uniform = mask / np.asarray(lengths)[:, None]
     total = magnitude.sum(axis=1, keepdims=True)
-    return np.where(total > 0, magnitude / np.where(total > 0, total, 1.0), 1.0 / series.shape[1])
+    return np.where(total > 0, magnitude / np.where(total > 0, total, 1.0), uniform)
 
 
 def point_weights(
-    checkpoint: Checkpoint, series: np.ndarray, names: list[str] | None = None
+    checkpoint: Checkpoint,
+    series: np.ndarray,
+    lengths: np.ndarray | None = None,
+    names: list[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Each kind of per-point weights the model has, on the original time axis: (n, points).
 
     "attention" for models with attention; "saliency" for models trained
     end to end by gradient (the fixed-feature models are not differentiable
-    in their input, so they get neither). A series whose score is not finite
-    is a PipelineError naming it by `names` (n,) (models.check_scores), so
-    no weights of it are scored.
+    in their input, so they get neither). `series` is (n, channels, points);
+    `lengths` (n,) the valid points of each (None: all), past which every
+    kind of weights is exactly 0. A series whose score is not finite is a
+    PipelineError naming it by `names` (n,) (models.check_scores), so no
+    weights of it are scored.
     """
     model, config = checkpoint.model, checkpoint.config
     weights = {}
-    attention = predict(model, series, names=names)[1]
+    attention = predict(model, series, lengths, names=names)[1]
     if attention is not None:
-        weights["attention"] = attention_on_time_axis(
-            attention, checkpoint.n_points, config.downsample
-        )
+        on_axis = attention_on_time_axis(attention, checkpoint.n_points, config.downsample)
+        weights["attention"] = on_valid_points(on_axis, lengths)
     if not isinstance(model, FixedFeatures):
-        weights["saliency"] = gradient_saliency(model, series)
+        weights["saliency"] = gradient_saliency(model, series, lengths)
     return weights
 
 
@@ -71,14 +95,28 @@ def localization_report(
     """Localization scores of each kind of weights and of uniform weights on `test`.
 
     Returns ({"uniform"|"attention"|"saliency": scores}, the weights of each
-    kind of the model for every test series).
+    kind of the model for every test series). Series with a known segment
+    (the synthetic anomalous ones) are scored against it
+    (`localization.localization_scores`); when no test series has one (a
+    user's own data) each kind gets `localization.unlocated_scores` instead:
+    {"located_series": 0, "n_series", "entropy"} over every test series.
     """
-    weights = point_weights(checkpoint, test.series, test.names("test"))
+    lengths = test.model_lengths()
+    weights = point_weights(checkpoint, test.series, lengths, test.names("test"))
+    n_series, _, n_points = test.series.shape
+    if lengths is None:
+        uniform = uniform_weights(n_series, n_points)
+    else:
+        uniform = valid_points(lengths, n_points) / lengths[:, None].astype(np.float64)
+    kinds = {"uniform": uniform, **weights}
     located = _located(test)
+    if not located.any():
+        report = {kind: unlocated_scores(w, lengths) for kind, w in kinds.items()}
+        return report, weights
     normal = test.table["label"] == 0
     starts, ends = test.table["segment_start"][located], test.table["segment_end"][located]
     report = {}
-    for kind, kind_weights in {"uniform": uniform_weights(*test.series.shape), **weights}.items():
+    for kind, kind_weights in kinds.items():
         report[kind] = localization_scores(
             kind_weights[located], starts, ends, kind_weights[normal], tolerance
         )

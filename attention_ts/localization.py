@@ -25,6 +25,25 @@ def segment_mask(starts: np.ndarray, ends: np.ndarray, n_points: int) -> np.ndar
     return (steps >= np.asarray(starts)[:, None]) & (steps < np.asarray(ends)[:, None])
 
 
+def valid_points(lengths: np.ndarray, n_points: int) -> np.ndarray:
+    """(series, points) bool, True on the first `lengths[k]` points of series k (not padding)."""
+    return np.arange(n_points)[None, :] < np.asarray(lengths)[:, None]
+
+
+def on_valid_points(weights: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
+    """Weights (series, points) exactly 0 past each of `lengths` (series,), rows summing to 1.
+
+    What a series' padding gets: nothing. Each row is rescaled to sum 1 over
+    its valid points (a row with no weight on them stays 0); `lengths` None
+    (every point valid) returns `weights` itself.
+    """
+    if lengths is None:
+        return weights
+    kept = np.where(valid_points(lengths, weights.shape[1]), weights, 0.0)
+    total = kept.sum(axis=1, keepdims=True)
+    return kept / np.where(total > 0, total, 1.0)
+
+
 def uniform_weights(n_series: int, n_points: int) -> np.ndarray:
     """The chance-level attention: every point weighs 1 / points."""
     return np.full((n_series, n_points), 1.0 / n_points)
@@ -70,11 +89,34 @@ def segment_auprc(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.array([average_precision(m, w) for w, m in zip(weights, mask)])
 
 
-def normalized_entropy(weights: np.ndarray) -> np.ndarray:
-    """Entropy of each row divided by that of uniform weights: 1 = spread evenly, 0 = one point."""
+def normalized_entropy(weights: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+    """Entropy of each row divided by that of uniform weights: 1 = spread evenly, 0 = one point.
+
+    With `lengths` (series,) uniform means uniform over each series' valid
+    points (log of its length, not of the padded width); a series of one
+    valid point scores 1.
+    """
     p = weights / weights.sum(axis=1, keepdims=True)
     terms = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    return terms.sum(axis=1) / np.log(weights.shape[1])
+    if lengths is None:
+        return terms.sum(axis=1) / np.log(weights.shape[1])
+    most = np.log(np.asarray(lengths, dtype=np.float64))
+    return np.where(most > 0, terms.sum(axis=1) / np.where(most > 0, most, 1.0), 1.0)
+
+
+def unlocated_scores(
+    weights: np.ndarray, lengths: np.ndarray | None = None
+) -> dict[str, int | float]:
+    """What can be scored when no series has a known segment (a user's data): the spread.
+
+    {"located_series": 0, "n_series": rows of `weights`, "entropy": mean
+    normalized entropy (`normalized_entropy` with `lengths`; uniform = 1)}.
+    """
+    return {
+        "located_series": 0,
+        "n_series": len(weights),
+        "entropy": float(normalized_entropy(weights, lengths).mean()),
+    }
 
 
 def localization_scores(
@@ -90,8 +132,8 @@ def localization_scores(
     [starts, ends); `normal` those of normal series (only their entropy is
     scored). `lift` is mean mass inside over mean segment fraction: how many
     times more weight the segments get than uniform attention gives them.
-    With no anomalous series (no segment is known, as in a user's own data)
-    the segment scores are None.
+    With no anomalous series the segment scores are None (data with no known
+    segment at all, a user's own, get `unlocated_scores` instead).
     """
     entropy = float(normalized_entropy(normal).mean())
     if len(anomalous) == 0:

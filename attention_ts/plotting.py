@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,10 @@ from attention_ts.localization import (  # noqa: E402
 )
 
 DPI = 80
-CLASS_NAMES = ("normal", "anomalous")
+STACKED_CHANNELS = 3  # up to this many channels share one axes; more get a panel each
+CHANNEL_COLORS = ("tab:blue", "tab:green", "tab:purple")  # not orange (attention), not red
+PANEL_HEIGHT = 0.8  # inches per channel panel
+FILE_NAME_CHARS = 80  # longest file name taken from a class name
 
 
 @dataclass(frozen=True)
@@ -29,27 +34,30 @@ class SeriesView:
     """One series to draw: its values, attention per point and what is known about it."""
 
     series_id: int | str
-    values: np.ndarray  # (points,)
+    values: np.ndarray  # (channels, points); points past `length` (padding) are not drawn
+    length: int  # valid points of the series
     attention: np.ndarray | None  # (points,) on the original time axis, sums to 1; None: none
+    classes: tuple[str, ...]  # class names; `label` and `prediction` index them
     label: int | None  # None: the truth is unknown (a user's series)
-    probability: float
     prediction: int
+    probability: float  # the model's probability of the predicted class
     segment: tuple[int, int] | None  # [start, end) of the flat part, None if normal or unknown
 
     @property
     def title(self) -> str:
-        predicted = f"predicted {CLASS_NAMES[self.prediction]} (p={self.probability:.3f}"
+        name = self.classes[self.prediction]
+        predicted = f"predicted {name} (p={self.probability:.3f}"
         if self.label is None:
             title = f"series {self.series_id}: {predicted})"
         else:
             verdict = "right" if self.prediction == self.label else "wrong"
-            title = f"series {self.series_id}: {CLASS_NAMES[self.label]}, {predicted}, {verdict})"
+            title = f"series {self.series_id}: {self.classes[self.label]}, {predicted}, {verdict})"
         return title if self.attention is None else f"{title}\n{self.attention_scores}"
 
     @property
     def attention_scores(self) -> str:
         """This series' localization scores (see `localization`), for the title."""
-        weights = self.attention[None, :]  # (1, points)
+        weights = self.attention[None, : self.length]  # (1, valid points)
         if self.segment is None:
             return f"attention entropy {normalized_entropy(weights)[0]:.2f} (uniform = 1)"
         start, end = (np.array([border]) for border in self.segment)
@@ -59,23 +67,70 @@ class SeriesView:
         where = {1.0: "inside", 0.0: "outside"}.get(hit, f"{hit:.0%} inside")  # ties: a share
         return f"attention in segment {mass:.2f} ({mass / fraction:.1f} x uniform), arg-max {where}"
 
+    @property
+    def channels(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def panels(self) -> int:
+        """Axes the series needs: one for up to STACKED_CHANNELS channels, else one per channel."""
+        return 1 if self.channels <= STACKED_CHANNELS else self.channels
+
+
+def _draw_attention(ax: plt.Axes, steps: np.ndarray, attention: np.ndarray, label: bool) -> None:
+    """The attention as a filled step curve on a right-hand axis, behind the signal."""
+    weights = ax.twinx()
+    weights.fill_between(steps, attention, step="mid", color="tab:orange", alpha=0.5)
+    if label:
+        weights.set_ylabel("attention", color="tab:orange")
+    else:  # a small panel of many
+        weights.tick_params(labelsize=6)
+    weights.set_ylim(bottom=0)
+    ax.set_zorder(weights.get_zorder() + 1)  # signal in front of the attention fill
+    ax.patch.set_visible(False)
+
 
 def draw_series(ax: plt.Axes, view: SeriesView) -> None:
-    """Signal on the left axis, attention on the right, the true flat segment shaded."""
-    steps = np.arange(len(view.values))
-    ax.plot(steps, view.values, color="tab:blue", linewidth=1.0, label="signal")
+    """Signal on the left axis, attention on the right, the true flat segment shaded.
+
+    One axes for a series of at most STACKED_CHANNELS channels: one line, or
+    a line per channel with a legend. Only the valid points are drawn.
+    """
+    steps = np.arange(view.length)
+    values = view.values[:, : view.length]
+    if view.channels == 1:
+        ax.plot(steps, values[0], color="tab:blue", linewidth=1.0, label="signal")
+        ax.set_ylabel("signal", color="tab:blue")
+    else:
+        for k, (channel, color) in enumerate(zip(values, CHANNEL_COLORS)):
+            ax.plot(steps, channel, color=color, linewidth=1.0, label=f"channel {k}")
+        ax.set_ylabel("signal")
+        ax.legend(fontsize=7, loc="upper right")
     ax.set_xlabel("time step")
-    ax.set_ylabel("signal", color="tab:blue")
     if view.segment is not None:
         ax.axvspan(*view.segment, color="tab:red", alpha=0.15, label="true flat segment")
     if view.attention is not None:
-        weights = ax.twinx()
-        weights.fill_between(steps, view.attention, step="mid", color="tab:orange", alpha=0.5)
-        weights.set_ylabel("attention", color="tab:orange")
-        weights.set_ylim(bottom=0)
-        ax.set_zorder(weights.get_zorder() + 1)  # signal in front of the attention fill
-        ax.patch.set_visible(False)
+        _draw_attention(ax, steps, view.attention[: view.length], label=True)
     ax.set_title(view.title, fontsize=9)
+
+
+def draw_panels(axes: Sequence[plt.Axes], view: SeriesView) -> None:
+    """A series of many channels: one small panel per channel (`axes`, top to bottom)."""
+    steps = np.arange(view.length)
+    for k, ax in enumerate(axes):
+        ax.plot(steps, view.values[k, : view.length], color="tab:blue", linewidth=0.8)
+        ax.set_ylabel(f"channel {k}", fontsize=7, rotation=0, ha="right", va="center")
+        ax.tick_params(labelsize=6)
+        if view.segment is not None:
+            ax.axvspan(*view.segment, color="tab:red", alpha=0.15)
+        if view.attention is not None:
+            _draw_attention(ax, steps, view.attention[: view.length], label=False)
+    axes[-1].set_xlabel("time step")
+    axes[0].set_title(view.title, fontsize=9)
+
+
+def _panel_axes(figure: plt.Figure, view: SeriesView) -> list[plt.Axes]:
+    return list(figure.subplots(view.panels, 1, sharex=True, squeeze=False)[:, 0])
 
 
 def save_figure(fig: plt.Figure, path: Path) -> None:
@@ -86,21 +141,67 @@ def save_figure(fig: plt.Figure, path: Path) -> None:
 
 
 def save_series_plot(view: SeriesView, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
-    draw_series(ax, view)
+    if view.panels == 1:
+        fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
+        draw_series(ax, view)
+    else:
+        fig = plt.figure(figsize=(8, 1 + PANEL_HEIGHT * view.panels), layout="constrained")
+        draw_panels(_panel_axes(fig, view), view)
     save_figure(fig, path)
 
 
-def save_grid_plot(rows: list[list[SeriesView]], path: Path) -> None:
-    """One row per class, one column per example."""
-    n_rows, n_cols = len(rows), max(len(row) for row in rows)
-    fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(5 * n_cols, 2.8 * n_rows), squeeze=False, layout="constrained"
-    )
-    for row_axes, views in zip(axes, rows):
-        for ax, view in zip(row_axes, views):
-            draw_series(ax, view)
+def save_grid_plot(
+    rows: list[list[SeriesView]], path: Path, classes: Sequence[str] | None = None
+) -> None:
+    """One row per class, one column per example; an empty row names its class (`classes`)."""
+    n_rows, n_cols = len(rows), max([1, *map(len, rows)])
+    empty = [
+        "no test series" + ("" if classes is None else f" of class {classes[k]}")
+        for k in range(n_rows)
+    ]
+    panels = max((view.panels for row in rows for view in row), default=1)
+    if panels == 1:
+        fig, axes = plt.subplots(
+            n_rows, n_cols, figsize=(5 * n_cols, 2.8 * n_rows), squeeze=False, layout="constrained"
+        )
+        for k, (row_axes, views) in enumerate(zip(axes, rows)):
+            for ax, view in zip(row_axes, views):
+                draw_series(ax, view)
+            for ax in row_axes[len(views) :]:
+                ax.set_axis_off()
+            if not views:
+                ax = row_axes[0]
+                ax.text(0.5, 0.5, empty[k], ha="center", va="center", transform=ax.transAxes)
+    else:  # a block of panels per series: a subfigure each
+        height = max(2.8, 1 + PANEL_HEIGHT * panels)
+        fig = plt.figure(figsize=(5 * n_cols, height * n_rows), layout="constrained")
+        cells = fig.subfigures(n_rows, n_cols, squeeze=False)
+        for k, (row_cells, views) in enumerate(zip(cells, rows)):
+            for cell, view in zip(row_cells, views):
+                if view.panels == 1:
+                    draw_series(cell.subplots(), view)
+                else:
+                    draw_panels(_panel_axes(cell, view), view)
+            if not views:
+                row_cells[0].text(0.5, 0.5, empty[k], ha="center", va="center")
     save_figure(fig, path)
+
+
+def file_names(classes: Sequence[str]) -> list[str]:
+    """A file-name stem per class name: unique (ignoring case), only A-Z a-z 0-9 . _ -.
+
+    Other characters become "_"; a name taken already (two classes that
+    differ only there, or only in case) gets "-class<index>" appended.
+    """
+    used: set[str] = set()
+    names = []
+    for index, name in enumerate(classes):
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:FILE_NAME_CHARS].lstrip(".") or "class"
+        while stem.lower() in used:
+            stem = f"{stem}-class{index}"
+        used.add(stem.lower())
+        names.append(stem)
+    return names
 
 
 HeatmapPanel = tuple[str, dict[str, np.ndarray] | None]  # title, explain.heatmap_rows or None
@@ -110,7 +211,7 @@ def draw_heatmap(ax: plt.Axes, title: str, rows: dict[str, np.ndarray] | None) -
     """Weights of many series (one row each, scaled to its maximum), true segment borders on top."""
     ax.set_title(title, fontsize=9)
     if rows is None or len(rows["weights"]) == 0:
-        message = "none" if rows is None else "no anomalous series with a known segment"
+        message = "none" if rows is None else "no known segments"
         ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="gray")
         ax.set_axis_off()
         return
@@ -150,13 +251,20 @@ ARGMAX_RANGE = (-1.0, 2.0)  # relative positions shown; values beyond go into th
 
 
 def save_argmax_histogram(relative: dict[str, np.ndarray], path: Path) -> None:
-    """Where each kind of weights peaks relative to the segment (start = 0, end = 1)."""
+    """Where each kind of weights peaks relative to the segment (start = 0, end = 1).
+
+    With weights but no series of a known segment (a user's data) the
+    picture only says so.
+    """
     fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
+    if relative and not any(len(positions) for positions in relative.values()):
+        ax.text(0.5, 0.5, "no known segments", ha="center", va="center", color="gray")
+        ax.set_axis_off()
+        save_figure(fig, path)
+        return
     bins = np.linspace(*ARGMAX_RANGE, 61)
     ax.axvspan(0, 1, color="tab:red", alpha=0.15, label="true flat segment")
     for kind, positions in relative.items():
-        if len(positions) == 0:  # no series with a known segment
-            continue
         shown = np.clip(positions, bins[0], bins[-1] - 1e-9)
         share = np.full(len(shown), 1 / len(shown))
         ax.hist(shown, bins=bins, weights=share, histtype="step", linewidth=1.5, label=kind)

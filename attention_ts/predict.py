@@ -164,17 +164,26 @@ def plot_name(series_id: str, row: int, used: set[str]) -> str:
 
 
 def save_plots(
-    folder: Path, batch: SeriesBatch, scores: Scores, labels: np.ndarray, used: set[str]
+    folder: Path,
+    batch: SeriesBatch,
+    scores: Scores,
+    labels: np.ndarray,
+    used: set[str],
+    classes: tuple[str, ...],
 ) -> None:
     """One PNG per series of the batch (see the module's help for the names)."""
     for k, (series_id, row) in enumerate(zip(batch.ids, batch.rows)):
+        prediction = int(labels[k])
+        positive = float(scores.probabilities[k])  # class 1's
         view = SeriesView(
             series_id=series_id,
-            values=batch.values[k],
+            values=batch.values[k][None, :],  # one channel
+            length=batch.values.shape[1],
             attention=None if scores.weights is None else scores.weights[k],
+            classes=classes,
             label=None,
-            probability=float(scores.probabilities[k]),
-            prediction=int(labels[k]),
+            prediction=prediction,
+            probability=positive if prediction == 1 else 1.0 - positive,
             segment=None,
         )
         save_series_plot(view, folder / plot_name(series_id, row, used))
@@ -220,7 +229,7 @@ def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> Summary:
                 written = scores if args.attention else Scores(scores.probabilities, None)
                 write_rows(stream, batch.ids, written, labels)
                 if plots is not None:
-                    save_plots(plots, batch, scores, labels, used)
+                    save_plots(plots, batch, scores, labels, used, checkpoint.classes)
                 series += len(batch.ids)
                 anomalous += int(labels.sum())
     return Summary(series, anomalous)

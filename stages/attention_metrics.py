@@ -7,6 +7,11 @@ see attention_ts/localization.py. Draws plots/localization/heatmap.png (the
 weights of `localization.heatmap_series` anomalous series, sorted by segment
 start, true borders on top) and argmax.png (where the weights peak relative
 to the segment).
+
+Data without a known segment (a user's file, of any number of classes) has
+nothing to localize: each kind of weights then gets only its entropy over
+every test series ({"located_series": 0, "n_series", "entropy"}; uniform
+= 1), and the heatmaps say "no known segments".
 """
 
 from pathlib import Path
@@ -41,6 +46,8 @@ def main() -> None:
         relative = {kind: kind_rows["relative_argmax"] for kind, kind_rows in rows.items()}
         save_argmax_histogram(relative, tmp / "argmax.png")
     write_json(METRICS, report)
+    if report["uniform"].get("located_series") == 0:
+        print("no test series has a known segment: the entropy of the weights only")
     for kind, scores in report.items():
         shown = (f"{key} {value:.3f}" for key, value in scores.items() if isinstance(value, float))
         print(f"{kind}: {', '.join(shown)}")

@@ -51,18 +51,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     start = time.perf_counter()
-    model, result = fit_model(config, train_params, train_set, val_set, lambda s: print(name, s))
+    model, config, result = fit_model(
+        config, train_params, train_set, val_set, lambda s: print(name, s)
+    )
     train_seconds = time.perf_counter() - start
     metrics, _ = evaluate_model(model, val_set, test_set, params.evaluate.threshold)
-    series_per_s = inference_throughput(model, test_set.series)
-    n_points = train_set.series.shape[1]
-    checkpoint = Checkpoint(model, config, n_points)
+    series_per_s = inference_throughput(model, test_set.series, lengths=test_set.model_lengths())
+    _, n_channels, n_points = train_set.series.shape
+    checkpoint = Checkpoint(model, config, n_points, n_channels, train_set.classes)
     localization, weights = localization_report(checkpoint, test_set, params.localization.tolerance)
     heatmaps = heatmap_rows(weights, test_set, params.localization.heatmap_series)
 
     with atomic_output(FIT_DIR / name) as tmp:
         tmp.mkdir()
-        save_model(tmp / MODEL_FILE, model, config, n_points)
+        save_model(tmp / MODEL_FILE, model, config, n_points, n_channels, train_set.classes)
         scores = {
             "test": metrics,
             "train": result.summary(),
@@ -76,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             "inference_series_per_s": round(series_per_s),
         }
         write_json(tmp / TIMING_FILE, timing)
-    print(f"{name}: test F1 {metrics['f1']:.4f}, ROC AUC {metrics['roc_auc']:.4f}, {timing}")
+    f1 = f"F1 {metrics['f1']:.4f}" if "f1" in metrics else f"macro F1 {metrics['macro_f1']:.4f}"
+    print(f"{name}: test {f1}, ROC AUC {metrics['roc_auc']:.4f}, {timing}")
 
 
 if __name__ == "__main__":

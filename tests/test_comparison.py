@@ -56,6 +56,31 @@ def _write_fit(root: Path, name: str, f1: float, seconds: float) -> None:
     (directory / TIMING_FILE).write_text(json.dumps(timing))
 
 
+def _write_multiclass_fit(root: Path, name: str, macro_f1: float) -> None:
+    """What stages/fit_model.py writes for a model of 3 classes on data without segments."""
+    directory = root / FIT_DIR / name
+    directory.mkdir(parents=True)
+    test = {"accuracy": 0.8, "balanced_accuracy": 0.79, "macro_f1": macro_f1, "roc_auc": 0.9}
+    unlocated = {"located_series": 0, "n_series": 30}
+    localization = {
+        "uniform": {**unlocated, "entropy": 1.0},
+        "attention": {**unlocated, "entropy": 0.5},
+        "saliency": {**unlocated, "entropy": 0.75},
+    }
+    scores = {
+        "test": {**test, "log_loss": 0.4, "per_class": {}},
+        "train": {"best_epoch": 2},
+        "n_parameters": 1234,
+        "localization": localization,
+    }
+    (directory / SCORES_FILE).write_text(json.dumps(scores))
+    empty = {"weights": np.zeros((0, 50)), "starts": np.zeros(0), "ends": np.zeros(0)}
+    save_heatmaps(directory / HEATMAP_FILE, {"attention": empty, "saliency": empty})
+    (directory / TIMING_FILE).write_text(
+        json.dumps({"train_seconds": 3.0, "inference_series_per_s": 10.0})
+    )
+
+
 def _run_compare(root: Path, models: list[str]) -> subprocess.CompletedProcess:
     raw = default_raw_params()
     raw["compare"] = {name: {} for name in models}
@@ -153,3 +178,28 @@ def test_heatmap_data_round_trips_without_pickle(tmp_path):
     assert list(loaded) == ["attention", "saliency"]
     for name, array in rows.items():
         np.testing.assert_array_equal(loaded["saliency"][name], array)
+
+
+def test_a_comparison_of_many_classes_shows_macro_f1_and_the_spread_of_the_weights(tmp_path):
+    _write_multiclass_fit(tmp_path, "bilstm_attention", 0.75)
+    result = _run_compare(tmp_path, ["bilstm_attention"])
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "metrics/compare.json").read_text())
+    assert metrics["bilstm_attention"] == {
+        "macro_f1": 0.75,
+        "accuracy": 0.8,
+        "roc_auc": 0.9,
+        "n_parameters": 1234,
+        "best_epoch": 2,
+    }
+    bars = json.loads((tmp_path / "plots/compare/scores.json").read_text())["models"]
+    assert bars[0]["f1"] == bars[0]["macro_f1"] == 0.75  # compare/dvc.yaml draws "f1"
+    table = (tmp_path / "reports/compare/table.md").read_text().splitlines()
+    assert table[0].startswith("| model | macro F1 | accuracy | ROC AUC | parameters |")
+    assert table[2] == "| bilstm_attention | 0.7500 | 0.8000 | 0.9000 | 1,234 | 2 | 3.0 | 10 |"
+
+    localization = (tmp_path / "reports/compare/localization.md").read_text().splitlines()
+    assert localization[0].startswith("No test series has a known segment")
+    assert localization[2] == "| model | weights | test series | entropy (uniform = 1) |"
+    assert localization[5] == "| bilstm_attention | attention | 30 | 0.500 |"
+    assert (tmp_path / "plots/compare/heatmaps.png").exists()

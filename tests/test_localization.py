@@ -9,11 +9,14 @@ from attention_ts.localization import (
     localization_scores,
     mass_inside,
     normalized_entropy,
+    on_valid_points,
     pointing_hits,
     relative_argmax,
     segment_auprc,
     segment_mask,
     uniform_weights,
+    unlocated_scores,
+    valid_points,
 )
 from attention_ts.models import attention_on_time_axis
 
@@ -128,3 +131,41 @@ def test_lift_of_perfect_attention_is_one_over_the_mean_fraction():
     scores = localization_scores(weights, STARTS, ENDS, uniform_weights(2, POINTS), tolerance=0)
     assert scores["lift"] == pytest.approx(1 / FRACTIONS.mean())
     assert scores["pointing_game"] == scores["auprc"] == pytest.approx(1.0)
+
+
+def test_valid_points_are_the_first_length_points_of_each_series():
+    mask = valid_points(np.array([3, 5, 1]), 5)
+    assert mask.tolist() == [
+        [True, True, True, False, False],
+        [True, True, True, True, True],
+        [True, False, False, False, False],
+    ]
+
+
+def test_entropy_with_lengths_is_one_for_uniform_weights_on_the_valid_points():
+    lengths = np.array([10, 50, 100, 1])
+    weights = valid_points(lengths, POINTS) / lengths[:, None]  # uniform on the valid points
+    assert normalized_entropy(weights, lengths) == pytest.approx([1, 1, 1, 1])
+    assert normalized_entropy(weights[:3]) == pytest.approx(np.log(lengths[:3]) / np.log(POINTS))
+    assert normalized_entropy(_spike([5]), np.array([50])) == pytest.approx([0.0])
+
+
+def test_without_known_segments_only_the_spread_is_scored():
+    lengths = np.array([40, 100])
+    weights = valid_points(lengths, POINTS) / lengths[:, None]
+    assert unlocated_scores(weights, lengths) == {
+        "located_series": 0,
+        "n_series": 2,
+        "entropy": pytest.approx(1.0),
+    }
+    spikes = unlocated_scores(_spike([3, 7]))
+    assert (spikes["n_series"], spikes["entropy"]) == (2, 0.0)
+
+
+def test_weights_on_padding_are_dropped_and_the_valid_points_sum_to_one():
+    steps = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])  # a stride-4 model: 3 steps of 12 points
+    on_axis = attention_on_time_axis(steps, 12, 4)
+    kept = on_valid_points(on_axis, np.array([3, 12]))  # series 0 is shorter than one step
+    np.testing.assert_array_equal(kept[0], [1 / 3] * 3 + [0.0] * 9)
+    np.testing.assert_allclose(kept[1], on_axis[1])
+    assert on_valid_points(on_axis, None) is on_axis  # no lengths: untouched

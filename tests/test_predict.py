@@ -176,7 +176,10 @@ def test_plots_are_real_pngs_named_after_the_ids(tmp_path, models):
 
 
 def test_plot_titles_of_series_without_a_known_label_give_the_prediction_only():
-    view = SeriesView("pump-7", series_values()[0], None, None, 0.9, 1, None)
+    values = series_values()[0]
+    view = SeriesView(
+        "pump-7", values[None, :], len(values), None, ("normal", "anomalous"), None, 1, 0.9, None
+    )
     assert view.title == "series pump-7: predicted anomalous (p=0.900)"
 
 
