@@ -110,6 +110,8 @@ def read_labelled_file(path: Path, label_column: str, missing: str = "refuse") -
             "a .ts or .arff file (aeon's formats), a UCR .tsv or a .csv (wide or long)",
         )
     check_shapes(path, found)
+    if unit == "column" and not allow:
+        return found  # series_io refused every NaN, infinity and value beyond float32's range
     return fill_missing(path, found, missing, unit)
 
 
@@ -143,7 +145,7 @@ def fill_missing(path: Path, found: LabelledSeries, missing: str, unit: str) -> 
     """
     series = list(found.series)
     for k, (values, row) in enumerate(zip(found.series, found.rows)):
-        if np.isfinite(values).all() and not (np.abs(values) > FLOAT32_MAX).any():
+        if np.abs(values).max() <= FLOAT32_MAX:  # False for NaN too
             continue
         bad = np.isinf(values) | (np.abs(values) > FLOAT32_MAX)  # (channels, points)
         if bad.any() or missing == "refuse":
