@@ -108,7 +108,7 @@ def read_labelled_file(path: Path, label_column: str, missing: str = "refuse") -
     else:
         raise SeriesFileError(
             path,
-            f"a {suffix or 'nameless'} file is none of the formats read",
+            f"the extension {suffix!r} is none of the formats read" if suffix else "no extension",
             "a .ts or .arff file (aeon's formats), a UCR .tsv or a .csv (wide or long)",
         )
     check_shapes(path, found)
