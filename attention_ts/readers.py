@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -88,8 +89,9 @@ def read_labelled_file(path: Path, label_column: str, missing: str = "refuse") -
     path = Path(path)
     suffix = path.suffix.lower()
     allow = missing == "interpolate"
+    stacked = None  # (n, channels, points) when the series are views of one array
     if suffix in (".ts", ".arff"):
-        found = read_aeon_file(path, suffix)
+        found, stacked = read_aeon_file(path, suffix)
         unit = "channel"
     elif suffix in (".tsv", ".csv"):
         tsv = suffix == ".tsv"
@@ -106,11 +108,13 @@ def read_labelled_file(path: Path, label_column: str, missing: str = "refuse") -
     else:
         raise SeriesFileError(
             path,
-            f"a {suffix or 'nameless'} file is none of the formats read",
+            f"the extension {suffix!r} is none of the formats read" if suffix else "no extension",
             "a .ts or .arff file (aeon's formats), a UCR .tsv or a .csv (wide or long)",
         )
     check_shapes(path, found)
-    return fill_missing(path, found, missing, unit)
+    if unit == "column" and not allow:
+        return found  # series_io refused every NaN, infinity and value beyond float32's range
+    return fill_missing(path, found, missing, unit, stacked)
 
 
 def check_shapes(path: Path, found: LabelledSeries) -> None:
@@ -134,16 +138,29 @@ def check_shapes(path: Path, found: LabelledSeries) -> None:
             )
 
 
-def fill_missing(path: Path, found: LabelledSeries, missing: str, unit: str) -> LabelledSeries:
+def fill_missing(
+    path: Path,
+    found: LabelledSeries,
+    missing: str,
+    unit: str,
+    stacked: np.ndarray | None = None,
+) -> LabelledSeries:
     """`found` with its NaN refused or interpolated; infinite or too large values refused.
 
     `unit` says how messages name a series' rows: "channel" (.ts, .arff:
     "row R, channel C") or "column" (CSV, TSV, whose reader already named
-    the cell of each value it refused).
+    the cell of each value it refused). `stacked`: the (n, channels, points)
+    array the series are views of, if any (checked in one pass).
     """
     series = list(found.series)
-    for k, (values, row) in enumerate(zip(found.series, found.rows)):
-        if np.isfinite(values).all() and not (np.abs(values) > FLOAT32_MAX).any():
+    if stacked is not None:
+        peaks = np.maximum(stacked.max(axis=(1, 2)), -stacked.min(axis=(1, 2)))  # (n,) NaN: NaN
+        suspects = np.flatnonzero(~(peaks <= FLOAT32_MAX)).tolist()
+    else:
+        suspects = range(len(series))
+    for k in suspects:
+        values, row = found.series[k], found.rows[k]
+        if np.abs(values).max() <= FLOAT32_MAX:  # False for NaN too
             continue
         bad = np.isinf(values) | (np.abs(values) > FLOAT32_MAX)  # (channels, points)
         if bad.any() or missing == "refuse":
@@ -199,13 +216,23 @@ class DataSection(NamedTuple):
     header: dict[str, list[str]]  # .ts: each @tag (lowercased, no @) -> its words (lowercased)
     data_row: int  # 1-based line of @data
     rows: list[int]  # (n,) 1-based line of each series
-    texts: list[str]  # (n,) each series' line, stripped
+    spans: list[tuple[int, int]]  # (n,) where each series' line is in `raw`, stripped
+    raw: bytes  # the file
     clean: bool  # aeon can read the file as it is (no blank or comment line after @data)
     head: str  # the file up to and including the @data line
 
+    def text(self, k: int) -> str:
+        """Series k's line, stripped (UnicodeDecodeError if it is not UTF-8)."""
+        start, end = self.spans[k]
+        return self.raw[start:end].decode("utf-8")
 
-def read_aeon_file(path: Path, suffix: str) -> LabelledSeries:
-    """A .ts or .arff file through aeon's loader, its header, lines and labels checked."""
+
+def read_aeon_file(path: Path, suffix: str) -> tuple[LabelledSeries, np.ndarray | None]:
+    """A .ts or .arff file through aeon's loader, its header, lines and labels checked.
+
+    Also returns aeon's (n, channels, points) array when the series have one
+    length (the series are its views), else None.
+    """
     section = data_section(path, suffix)
     ts = suffix == ".ts"
     if ts:
@@ -214,7 +241,9 @@ def read_aeon_file(path: Path, suffix: str) -> LabelledSeries:
         source = path
         if not section.clean:  # what aeon reads: the header, then only the series' lines
             source = Path(folder) / f"cleaned{suffix}"
-            source.write_text(section.head + "".join(text + "\n" for text in section.texts))
+            with open(source, "wb") as stream:
+                stream.write(section.head.encode())
+                stream.writelines(section.raw[a:b] + b"\n" for a, b in section.spans)
         data, aeon_labels = load_aeon(path, source, section, ts)
     series = list(data)  # (n,) each (channels, points): views of a 3D array, or aeon's list
     if len(series) != len(section.rows):
@@ -227,11 +256,27 @@ def read_aeon_file(path: Path, suffix: str) -> LabelledSeries:
     for label, row in zip(labels, section.rows):
         if not label:
             raise SeriesFileError(path, "empty label", "a label at the end of every line", row)
-    return LabelledSeries(series, labels, [str(row) for row in section.rows], section.rows)
+    found = LabelledSeries(series, labels, [str(row) for row in section.rows], section.rows)
+    return found, data if isinstance(data, np.ndarray) else None
+
+
+def not_utf8(path: Path, raw: bytes, start: int) -> SeriesFileError:
+    """The SeriesFileError for the byte at `start` of `raw`, which is not UTF-8."""
+    row = raw[:start].count(b"\n") + 1
+    return SeriesFileError(
+        path,
+        f"byte 0x{raw[start]:02x} is not UTF-8",
+        "UTF-8 text (save the file as UTF-8)",
+        row,
+    )
 
 
 def data_section(path: Path, suffix: str) -> DataSection:
-    """The header and the series' lines of a .ts (comments '#') or .arff (comments '%') file."""
+    """The header and the series' lines of a .ts (comments '#') or .arff (comments '%') file.
+
+    The lines are found in the file's bytes (no copy of the whole file as
+    text); the header is decoded here, the series' lines by aeon.
+    """
     layout = TS_LAYOUT if suffix == ".ts" else ARFF_LAYOUT
     try:
         raw = path.read_bytes()
@@ -239,48 +284,60 @@ def data_section(path: Path, suffix: str) -> DataSection:
         raise SeriesFileError(
             path, f"cannot read it ({error.strerror or error})", f"a readable file: {layout}"
         ) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        row = raw[: error.start].count(b"\n") + 1
-        raise SeriesFileError(
-            path,
-            f"byte 0x{raw[error.start]:02x} is not UTF-8",
-            "UTF-8 text (save the file as UTF-8)",
-            row,
-        ) from None
-    comment = "#" if suffix == ".ts" else "%"
-    bom = text.startswith("\ufeff")
-    lines = text.removeprefix("\ufeff").split("\n")
-    if lines[-1] == "":
-        lines.pop()  # the file's last line ending
+    comment = b"#" if suffix == ".ts" else b"%"
+    bom = raw.startswith(BOM)
+    lines = line_spans(raw, len(BOM) if bom else 0)  # (line number, start, end), lazily
     header: dict[str, list[str]] = {}
     data_row = None
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
+    for number, start, end in lines:
+        try:
+            stripped = raw[start:end].decode("utf-8").strip()
+        except UnicodeDecodeError as error:
+            raise not_utf8(path, raw, start + error.start) from None
         if stripped.lower().startswith("@data"):
             if stripped.lower() != "@data":
                 raise SeriesFileError(
                     path, f"the @data line {show(stripped)} has more on it", layout, number
                 )
-            data_row = number
+            data_row, head_end = number, end
             break
         if stripped.startswith("@"):
             words = stripped.lower().split()
             header[words[0][1:]] = words[1:]
     if data_row is None:
         raise SeriesFileError(path, "no @data line", layout)
-    rows, texts = [], []
-    for number in range(data_row + 1, len(lines) + 1):
-        stripped = lines[number - 1].strip()
-        if stripped and not stripped.startswith(comment):
-            rows.append(number)
-            texts.append(stripped)
+    rows, spans, skipped = [], [], False
+    for number, start, end in lines:  # on from the line after @data
+        if start < end and raw[start] not in WHITESPACE and raw[end - 1] not in WHITESPACE:
+            pass  # the usual line: no copy to strip it
+        else:
+            line = raw[start:end]
+            start += len(line) - len(line.lstrip())
+            end = start + len(line.strip())
+        if start == end or raw[start : start + 1] == comment:
+            skipped = True
+            continue
+        rows.append(number)
+        spans.append((start, end))
     if not rows:
         raise SeriesFileError(path, "no series after @data", "at least one series", data_row)
-    clean = len(rows) == len(lines) - data_row and not bom
-    head = "\n".join(lines[:data_row]) + "\n"
-    return DataSection(header, data_row, rows, texts, clean, head)
+    head = raw[len(BOM) if bom else 0 : head_end].decode("utf-8") + "\n"
+    return DataSection(header, data_row, rows, spans, raw, not (skipped or bom), head)
+
+
+BOM = b"\xef\xbb\xbf"
+WHITESPACE = b" \t\r\n\x0b\x0c"  # what bytes.strip() strips
+
+
+def line_spans(raw: bytes, start: int = 0) -> Iterator[tuple[int, int, int]]:
+    """(1-based line number, start, end) of each line of `raw`, without its line ending."""
+    number, size = 0, len(raw)
+    while start < size:
+        end = raw.find(b"\n", start)
+        end = size if end < 0 else end
+        number += 1
+        yield number, start, end
+        start = end + 1
 
 
 def check_ts_header(path: Path, section: DataSection) -> None:
@@ -315,8 +372,13 @@ def ts_labels(path: Path, section: DataSection) -> list[str]:
     """
     declared = set(section.header["classlabel"][1:])  # lowercased, as the header is read
     labels = []
-    for text, row in zip(section.texts, section.rows):
-        label = text.rsplit(":", 1)[1].strip() if ":" in text else ""
+    raw = section.raw
+    for (start, end), row in zip(section.spans, section.rows):
+        cut = raw.rfind(b":", start, end)
+        try:
+            label = raw[cut + 1 if cut >= 0 else end : end].decode("utf-8").strip()
+        except UnicodeDecodeError as error:
+            raise not_utf8(path, raw, cut + 1 + error.start) from None
         if declared and label.lower() not in declared:
             listed = " ".join(section.header["classlabel"][1:][:10])
             raise SeriesFileError(
@@ -343,6 +405,12 @@ def load_aeon(
         if ts:
             return load_from_ts_file(str(source))
         return load_from_arff_file(str(source))
+    except UnicodeDecodeError:  # where in the file: decode it here
+        try:
+            section.raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise not_utf8(path, section.raw, error.start) from None
+        raise SeriesFileError(path, "not UTF-8", "UTF-8 text (save the file as UTF-8)") from None
     except (OSError, ValueError, IndexError, TypeError) as error:
         raise aeon_error(path, section, ts, " ".join(str(error).split())) from None
 
@@ -414,7 +482,8 @@ def channel_cells(text: str, ts: bool) -> list[list[str]]:
 
 def locate_cell(section: DataSection, ts: bool, cell: str) -> tuple[int, int] | None:
     """(row, 1-based channel) of the first value cell that reads as `cell` once aeon lowercases."""
-    for text, row in zip(section.texts, section.rows):
+    for k, row in enumerate(section.rows):
+        text = section.text(k)
         for channel, cells in enumerate(channel_cells(text.lower() if ts else text, ts)):
             if any(value.strip() == cell for value in cells):
                 return row, channel + 1
@@ -423,8 +492,8 @@ def locate_cell(section: DataSection, ts: bool, cell: str) -> tuple[int, int] | 
 
 def locate_length(section: DataSection, points: int) -> int | None:
     """The row of the first .arff series whose first channel does not have `points` values."""
-    for text, row in zip(section.texts, section.rows):
-        cells = channel_cells(text, ts=False)
+    for k, row in enumerate(section.rows):
+        cells = channel_cells(section.text(k), ts=False)
         if cells and len(cells[0]) != points:
             return row
     return None

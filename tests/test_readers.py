@@ -260,6 +260,13 @@ def test_blank_lines_and_comments_after_data_are_skipped_and_rows_stay_true(tmp_
     np.testing.assert_array_equal(np.stack(read.series), [[[1, 2, 3]], [[4, 5, 6]]])
 
 
+def test_crlf_line_endings_and_a_bom_are_read(tmp_path):
+    text = "\ufeff" + (HEADER + LABELS + "@data\n1,2,3:a\n 4,5,6:b \n").replace("\n", "\r\n")
+    read = read_labelled_file(write(tmp_path, "w.ts", text.encode()), "label")
+    assert read.rows == [7, 8] and read.labels == ["a", "b"]
+    np.testing.assert_array_equal(np.stack(read.series), [[[1, 2, 3]], [[4, 5, 6]]])
+
+
 TWO = HEADER.replace("univariate true", "univariate false")
 BAD_TS = [  # (header, data lines, expected message after "<path>: ")
     (HEADER + LABELS, None, "no @data line; allowed: a .ts file as aeon reads it"),
@@ -339,8 +346,11 @@ BAD_CSV = [  # (name, content, expected message after "<path>: ")
         "once per series and channel",
     ),
     ("w.csv", "id,v0,v1\na,1,2\n", "row 1: no column named 'label' in the header"),
-    ("x.txt", "1\t2\t3\n", "a .txt file is none of the formats read; allowed: a .ts or .arff"),
-    ("b.ts", b"@problemName x\n@data\n1,2,3:\xff\n", "row 3: byte 0xff is not UTF-8"),
+    ("x.txt", "1\t2\t3\n", "the extension '.txt' is none of the formats read; allowed: a .ts"),
+    ("x", "1\t2\t3\n", "no extension; allowed: a .ts or .arff file (aeon's formats), a UCR"),
+    ("h.ts", b"@problemName \xff\n@data\n1,2,3:a\n", "row 1: byte 0xff is not UTF-8; allowed"),
+    ("v.ts", b"@classLabel true a\n@data\n1,2:a\n\n1,\xff:a\n", "row 5: byte 0xff is not UTF-8"),
+    ("l.ts", b"@classLabel true a\n@data\n1,2:a\n1,2:\xff\n", "row 4: byte 0xff is not UTF-8"),
 ]
 
 
