@@ -249,9 +249,19 @@ def classification_metrics(
     return metrics
 
 
-def _rows(**columns: np.ndarray) -> list[dict[str, float]]:
-    """Column arrays -> a list of rows, the JSON shape `dvc plots` reads."""
-    return [dict(zip(columns, map(float, row))) for row in zip(*columns.values())]
+def _rows(x: str, y: str, **columns: np.ndarray) -> list[dict[str, float]]:
+    """Column arrays -> the rows `dvc plots` reads, keeping only where the path (x, y) turns.
+
+    A point repeating the one before it, or on the straight line between its
+    neighbours (cross product of the two steps 0), draws nothing: the drawn curve and its area stay the same in
+    far fewer points than scikit-learn's drop_intermediate leaves.
+    """
+    moves = np.r_[True, (np.diff(columns[x]) != 0) | (np.diff(columns[y]) != 0)]
+    columns = {name: values[moves] for name, values in columns.items()}  # repeats: the first
+    dx, dy = np.diff(columns[x]), np.diff(columns[y])
+    turns = np.r_[True, dx[:-1] * dy[1:] != dy[:-1] * dx[1:], True][: len(dx) + 1]
+    rows = zip(turns, *columns.values())
+    return [dict(zip(columns, map(float, row))) for keep, *row in rows if keep]
 
 
 def curves(
@@ -285,8 +295,10 @@ def curves(
     precision, recall, pr_thresholds = sk.precision_recall_curve(
         truth, scores, drop_intermediate=True
     )
-    roc = _rows(fpr=fpr, tpr=tpr, threshold=np.minimum(roc_thresholds, 1.0))
+    roc = _rows("fpr", "tpr", fpr=fpr, tpr=tpr, threshold=np.minimum(roc_thresholds, 1.0))
     pr = _rows(
+        "recall",
+        "precision",
         recall=recall[::-1],
         precision=precision[::-1],
         threshold=np.minimum(np.r_[np.inf, pr_thresholds[::-1]], 1.0),

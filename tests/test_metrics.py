@@ -628,10 +628,31 @@ def _as_tuples(roc, pr):
     )
 
 
+def _same_curves(roc, pr, truth, scores) -> None:
+    """The rows are sklearn's points, in order, ends kept, and only where the path turns."""
+    for rows, expected in zip(_as_tuples(roc, pr), _expected_rows(truth, scores)):
+        expected = [tuple(float(v) for v in row) for row in expected]
+        assert rows[0] == expected[0] and rows[-1] == expected[-1]
+        positions = [expected.index(row) for row in rows]  # each row is one of sklearn's
+        assert all(a[:2] != b[:2] for a, b in zip(rows, rows[1:]))  # no point repeated
+        assert positions == sorted(positions)
+        for a, b, c in zip(rows, rows[1:], rows[2:]):  # no point on the line through its neighbours
+            assert (b[0] - a[0]) * (c[1] - b[1]) != (b[1] - a[1]) * (c[0] - b[0])
+        dropped = [row for row in expected if row[:2] not in {kept[:2] for kept in rows}]
+        for row in dropped:  # every dropped point lies on the kept polyline
+            assert any(
+                min(a[0], b[0]) <= row[0] <= max(a[0], b[0])
+                and min(a[1], b[1]) <= row[1] <= max(a[1], b[1])
+                and (b[0] - a[0]) * (row[1] - a[1])
+                == pytest.approx((b[1] - a[1]) * (row[0] - a[0]))
+                for a, b in zip(rows, rows[1:])
+            )
+
+
 def test_binary_curves_are_sklearns_curves_of_class_1(case):
     labels, scores = case
     roc, pr = curves(labels, _binary(scores), BINARY)
-    assert _as_tuples(roc, pr) == _expected_rows(labels, scores)
+    _same_curves(roc, pr, labels, scores)
     assert roc[0] == {"fpr": 0.0, "tpr": 0.0, "threshold": 1.0}  # +inf written as 1.0
     assert roc[-1]["fpr"] == roc[-1]["tpr"] == 1.0
     assert pr[0] == {"recall": 0.0, "precision": 1.0, "threshold": 1.0}
@@ -644,7 +665,7 @@ def test_binary_curves_are_sklearns_curves_of_class_1(case):
 def test_a_perfect_ranking_draws_few_points():
     scores = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
     roc, pr = curves(np.array([0, 0, 0, 1, 1, 1]), _binary(scores), BINARY)
-    assert [(row["fpr"], row["tpr"]) for row in roc] == [(0, 0), (0, 1 / 3), (0, 1), (1, 1)]
+    assert [(row["fpr"], row["tpr"]) for row in roc] == [(0, 0), (0, 1), (1, 1)]
     assert (pr[0]["recall"], pr[0]["precision"]) == (0, 1)
     assert (pr[-1]["recall"], pr[-1]["precision"]) == (1, 0.5)
     assert all(row["precision"] == 1.0 for row in pr[:-1])
@@ -655,7 +676,7 @@ def test_multiclass_curves_are_micro_averaged_one_vs_rest(name):
     labels, probabilities = map(np.asarray, THREE_CASES[name])
     roc, pr = curves(labels, probabilities, THREE)
     truth = label_binarize(labels, classes=[0, 1, 2]).ravel()
-    assert _as_tuples(roc, pr) == _expected_rows(truth, probabilities.ravel())
+    _same_curves(roc, pr, truth, probabilities.ravel())
     area = np.trapezoid([row["tpr"] for row in roc], [row["fpr"] for row in roc])
     micro = sk.roc_auc_score(labels, probabilities, multi_class="ovr", average="micro")
     assert area == pytest.approx(micro, abs=1e-12)
