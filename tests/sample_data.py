@@ -53,7 +53,7 @@ def sample_series() -> SeriesBatch:
     return SeriesBatch(
         ids=[str(i) for i in dataset.table["id"]],
         rows=list(range(2, len(dataset.table) + 2)),
-        values=np.round(dataset.series.astype(np.float64), DECIMALS),  # (n, points)
+        values=np.round(dataset.series[:, 0].astype(np.float64), DECIMALS),  # (n, points)
         labels=[str(label) for label in dataset.table["label"]],
     )
 
