@@ -249,3 +249,56 @@ def test_yes_and_no_labels_set_by_dvc_exp_run(tmp_path):
     expected = read_labelled(FROM_SAMPLE)
     assert generated.classes == ("no", "yes")
     np.testing.assert_array_equal(generated.table["label"], expected.table["label"])
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("sample", "channels", "classes"),
+    [("shapes", 1, ["Ramp", "Sine", "Square"]), ("motion", 3, ["down", "up"])],
+    ids=["3 classes", "3 channels, unequal lengths"],
+)
+def test_the_pipeline_and_the_comparison_run_on_ts_files(tmp_path, sample, channels, classes):
+    """`dvc repro` of both pipelines from a .ts train and test file, changing only dataset.*."""
+    raw = tiny_raw_params()
+    raw["dataset"].update(
+        source="file",
+        path=f"tests/data/{sample}_TRAIN.ts",
+        test_path=f"tests/data/{sample}_TEST.ts",
+    )
+    raw["model"]["downsample"] = "auto"  # 30 and 14 points: the tiny stride 5 would not fit
+    raw["split"].update(train=0.6, val=0.2, test=0.2)  # a quarter of train: 1 of 4 per class
+    raw["compare"] = {name: {} for name in ("cnn", "bilstm_attention", "local_attention", "mlp")}
+    project = Project(tmp_path / "project", raw)
+    assert "train" in project.repro()
+    project.repro("compare/dvc.yaml")
+
+    train = load_dataset(project.root / "data/split", "train")
+    test = load_dataset(project.root / "data/split", "test")
+    assert list(train.classes) == classes and train.series.shape[1] == channels
+    assert len(test.table) == len(
+        read_files(
+            dataclasses.replace(
+                FROM_SAMPLE,
+                path=str(project.root / raw["dataset"]["test_path"]),
+                test_path=str(project.root / raw["dataset"]["test_path"]),
+            )
+        )[0].table
+    )  # the official test file, whole
+    if sample == "motion":
+        assert train.ragged and test.ragged  # lengths 6 to 14, zero-padded
+    evaluated = project.json("metrics/evaluate.json")
+    assert 0.0 <= evaluated["accuracy"] <= 1.0  # at the top level for every dataset
+    assert list(evaluated["per_class"]) == classes
+    assert evaluated["confusion_matrix"]["classes"] == classes
+    counts = evaluated["confusion_matrix"]["counts"]
+    assert sum(map(sum, counts)) == len(test.table) == evaluated["n_series"]
+    with open(project.root / "plots/evaluate/predictions.csv") as f:
+        header = f.readline().strip().split(",")
+    assert header == ["id", "label", "prediction", *(f"p_{name}" for name in classes)]
+    pictures = {p.name for p in (project.root / "plots/attention").glob("*.png")}
+    assert {f"{name}_1.png" for name in classes} <= pictures
+    compared = project.json("metrics/compare.json")
+    assert set(compared) == set(raw["compare"])
+    key = "f1" if len(classes) == 2 else "accuracy"  # the table's first score
+    assert all(0.0 <= scores[key] <= 1.0 for scores in compared.values())
+    assert project.dvc("status").stdout.strip().endswith("up to date.")
