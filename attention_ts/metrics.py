@@ -253,8 +253,9 @@ def _rows(x: str, y: str, **columns: np.ndarray) -> list[dict[str, float]]:
     """Column arrays -> the rows `dvc plots` reads, keeping only where the path (x, y) turns.
 
     A point repeating the one before it, or on the straight line between its
-    neighbours (cross product of the two steps 0), draws nothing: the drawn curve and its area stay the same in
-    far fewer points than scikit-learn's drop_intermediate leaves.
+    neighbours (cross product of the two steps 0), draws nothing: the drawn
+    curve and its area stay the same in far fewer points than scikit-learn's
+    drop_intermediate leaves.
     """
     moves = np.r_[True, (np.diff(columns[x]) != 0) | (np.diff(columns[y]) != 0)]
     columns = {name: values[moves] for name, values in columns.items()}  # repeats: the first

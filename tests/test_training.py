@@ -10,7 +10,7 @@ import torch
 
 from attention_ts.data import Dataset, generate, split
 from attention_ts.models import build_model
-from attention_ts.params import ParamsError
+from attention_ts.params import ParamsError, resolve_config
 from attention_ts.stage import PipelineError
 from attention_ts.training import (
     evaluate_loss,
@@ -154,3 +154,22 @@ def test_downsample_auto_is_resolved_for_the_series_length(tiny_params):
     model, resolved, _ = fit_model(config, train_params, data, data, lambda s: None)
     assert resolved.downsample == 4  # 100 // 25
     assert model.front.stride == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "n_points", "expected"),
+    [
+        ("bilstm_attention", 500, 20),  # the synthetic default: unchanged
+        ("local_attention", 500, 20),
+        ("bilstm_attention", 150, 6),  # GunPoint
+        ("bilstm_attention", 24, 1),  # ItalyPowerDemand: no front end
+        ("local_attention", 24, 3),  # its windows need the front end's conv
+        ("local_attention", 16, 2),
+        ("local_attention", 7, 1),
+    ],
+)
+def test_downsample_auto_per_length_and_model(tiny_params, name, n_points, expected):
+    config = dataclasses.replace(tiny_params.model, name=name, downsample="auto")
+    assert resolve_config(config, n_points).downsample == expected
+    fixed = dataclasses.replace(config, downsample=5)
+    assert resolve_config(fixed, n_points) is fixed  # a number is kept as given
