@@ -255,7 +255,7 @@ def read_labelled(params: DatasetParams) -> tuple[Dataset, Dataset | None]:
         else read_labelled_file(test_path, params.label_column, params.missing)
     )
     classes = class_names([canonical_label(t) for t in train.labels], params.classes, path)
-    parts = [(path, train, "the train file")]
+    parts = [(path, train, "dataset.classes")]
     if test is not None:
         channels = (train.series[0].shape[0], test.series[0].shape[0])
         if channels[0] != channels[1]:

@@ -302,3 +302,50 @@ def test_the_pipeline_and_the_comparison_run_on_ts_files(tmp_path, sample, chann
     key = "f1" if len(classes) == 2 else "accuracy"  # the table's first score
     assert all(0.0 <= scores[key] <= 1.0 for scores in compared.values())
     assert project.dvc("status").stdout.strip().endswith("up to date.")
+
+
+SAMPLES = SAMPLE.parent
+
+
+def _pair(train: str, test: str) -> DatasetParams:
+    return dataclasses.replace(
+        FROM_SAMPLE, path=str(SAMPLES / train), test_path=str(SAMPLES / test)
+    )
+
+
+def test_an_official_split_reads_both_files_to_one_width():
+    train, test = read_files(_pair("motion_TRAIN.ts", "motion_TEST.ts"))
+    assert train.classes == test.classes == ("down", "up")
+    assert train.series.shape[1:] == test.series.shape[1:]  # 3 channels, the longest of both
+    width = train.series.shape[2]
+    assert width == max(train.lengths.max(), test.lengths.max())
+    for data in (train, test):
+        for values, length in zip(data.series, data.lengths):
+            assert not values[:, length:].any()  # zero past each series' length
+
+
+def test_a_class_seen_only_in_test_is_named(tmp_path):
+    lines = (SAMPLES / "motion_TEST.ts").read_text().splitlines()
+    lines[6] = "@classLabel true down up sideways"
+    lines[9] = lines[9].rsplit(":", 1)[0] + ":sideways"  # row 10: the second series
+    (tmp_path / "motion_TEST.ts").write_text("\n".join(lines) + "\n")
+    params = dataclasses.replace(
+        _pair("motion_TRAIN.ts", "motion_TEST.ts"), test_path=str(tmp_path / "motion_TEST.ts")
+    )
+    with pytest.raises(SeriesFileError) as error:
+        read_files(params)
+    message = str(error.value)
+    assert message.startswith(f"{tmp_path / 'motion_TEST.ts'}: row 10: label 'sideways'")
+    assert (
+        "is not a class of the train file" in message and "allowed: the classes down, up" in message
+    )
+    assert "\n" not in message
+
+
+def test_a_channel_count_that_differs_between_train_and_test_is_named():
+    with pytest.raises(SeriesFileError) as error:
+        read_files(_pair("motion_TRAIN.ts", "shapes_TEST.ts"))
+    message = str(error.value)
+    assert message.startswith(str(SAMPLES / "shapes_TEST.ts"))
+    assert "series of 1 channels, the train file" in message and "has 3" in message
+    assert "allowed: the same channels in the train and the test file" in message
