@@ -13,6 +13,7 @@ from attention_ts.models import build_model
 from attention_ts.params import ParamsError, resolve_config
 from attention_ts.stage import PipelineError
 from attention_ts.training import (
+    MIN_VALIDATION_SERIES,
     evaluate_loss,
     fit_model,
     make_deterministic,
@@ -49,7 +50,10 @@ def test_same_seed_gives_identical_weights(tiny_params):
 
 
 def test_early_stopping_restores_the_best_epoch(tiny_params):
-    model, result, val_set = _fit(tiny_params, max_epochs=8, patience=1, lr=0.05)
+    generate_params = dataclasses.replace(tiny_params.generate, n_series=400)  # 40 val series
+    params = dataclasses.replace(tiny_params, generate=generate_params)
+    model, result, val_set = _fit(params, max_epochs=8, patience=1, lr=0.05)
+    assert result.early_stopping and len(val_set.table) >= MIN_VALIDATION_SERIES
     best = min(result.history, key=lambda s: s.val_loss)
     assert result.best_epoch == best.epoch
     assert result.epochs_run <= 8 and result.epochs_run - result.best_epoch <= 1
@@ -173,3 +177,14 @@ def test_downsample_auto_per_length_and_model(tiny_params, name, n_points, expec
     assert resolve_config(config, n_points).downsample == expected
     fixed = dataclasses.replace(config, downsample=5)
     assert resolve_config(fixed, n_points) is fixed  # a number is kept as given
+
+
+def test_a_tiny_validation_split_keeps_the_last_epoch(tiny_params):
+    """24 validation series would choose the epoch by chance: all epochs run, the last is kept."""
+    model, result, val_set = _fit(tiny_params, max_epochs=4, patience=1, lr=0.05)
+    assert len(val_set.table) < MIN_VALIDATION_SERIES and not result.early_stopping
+    assert result.epochs_run == 4 and result.best_epoch == 4
+    assert result.summary()["early_stopping"] is False
+    x, y = torch.from_numpy(val_set.series), torch.from_numpy(val_set.table["label"])
+    last_loss, _ = evaluate_loss(model, lambda b, n: model(b, n)[0], x, None, y)
+    assert np.isclose(last_loss, result.history[-1].val_loss, rtol=1e-5)
