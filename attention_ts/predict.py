@@ -128,7 +128,7 @@ class Chunk(NamedTuple):
     ids: list[str]  # (n,) the id column's text, or the line number as text
     rows: list[int]  # (n,) 1-based line of each series (long layout: its first line)
     values: np.ndarray | list[np.ndarray]  # (n, channels, points) or (n,) of (channels, points_i)
-    wide: bool  # read as the wide CSV layout (for the label-first hint)
+    wide: bool  # read in the wide CSV layout (for the label-first hint)
 
 
 class Inputs(NamedTuple):
@@ -232,7 +232,10 @@ def model_inputs(shapes: Shapes, chunk: Chunk) -> Inputs:
         check_channels(shapes, chunk, k, values.shape[0])
         check_points(shapes, chunk, k, values.shape[1])
         own[k] = values.shape[1]
-        series[k, :, : own[k]] = values if own[k] <= n_points else resample(values, n_points)
+        if own[k] <= n_points:
+            series[k, :, : own[k]] = values
+        else:
+            series[k] = resample(values, n_points)
     resampled = own > n_points
     return Inputs(series, np.minimum(own, n_points), own, resampled)
 
@@ -477,12 +480,14 @@ def chunks(args: argparse.Namespace) -> Iterator[Chunk]:
         channel_column=CHANNEL_COLUMN,
         equal_length=False,
     )
+    auto_wide = args.layout == "auto" and args.input.suffix.lower() != ".tsv"
+    wide = args.layout == "wide" or auto_wide  # unless the batches come as lists (long)
     for batch in batches:
         if isinstance(batch.values, list):  # the long layout: (channels, points) each
             yield Chunk(batch.ids, batch.rows, stacked(batch.values), False)
         else:  # (n, points), one channel; reshape, not [:, None]: no stride-0 axis for oneDNN
             n, points = batch.values.shape
-            yield Chunk(batch.ids, batch.rows, batch.values.reshape(n, 1, points), True)
+            yield Chunk(batch.ids, batch.rows, batch.values.reshape(n, 1, points), wide)
 
 
 def stacked(values: list[np.ndarray]) -> np.ndarray | list[np.ndarray]:
