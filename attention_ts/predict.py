@@ -1,49 +1,79 @@
-"""Apply a trained model to the series of your own CSV or TSV file.
+"""Apply a trained model to the series of your own file: CSV, TSV, .ts or .arff.
 
     python -m attention_ts.predict series.csv predictions.csv
     python -m attention_ts.predict series.csv predictions.csv --attention --plots plots/mine \\
         --model models/compare/local_attention/model.pt
+    python -m attention_ts.predict MyData_TEST.ts predictions.csv
 
 Input layouts (--layout, default auto; see attention_ts/series_io.py):
   wide  a header row, then one series per line: an optional id column (--id-column,
         default "id"), an optional label column to skip (--label-column), every other
         column a value, in order. Without a header row (as numpy.savetxt writes),
         every column is a value and ids are line numbers
-  long  a header with the columns id, t, value (any order): one point per line, the
-        lines of a series together, t (a number) orders the points
+  long  a header with the columns id, t, value (any order) and optionally channel:
+        one point per line, the lines of a series together, t (a number) orders the
+        points. With a channel column a series has one line per channel and t, every
+        channel of a series the same t values, every series the same channel names
+        (ordered by number if all are numbers, else as they first come). Series may
+        differ in length
   tsv   the UCR/UEA archive's .tsv: tab-separated, no header, the label first, then
         the values
   ucr   the same, tab- or comma-separated (the older archive's comma-separated files;
         a comma unless the first line holds a tab)
-  auto  a .tsv name is tsv, a header with id, t and value is long, anything else wide
+  auto  a .ts or .arff name is read by aeon (below), a .tsv name is tsv, a header
+        with id, t and value is long, anything else wide
+.ts and .arff files (the sktime/aeon format in which the UCR/UEA archives ship)
+are read whole by aeon's loaders (attention_ts/readers.py): one series per line
+after @data, channels separated by ':', any lengths, ids the line numbers. Their
+labels are not read: a .ts file may have none (@classLabel false); the flags
+--header, --id-column and --label-column are for CSV files only.
 --header (CSV layouts) says whether the first line is a header row: yes; no (it is a
 series); auto (default): a header unless every cell of it is a number. Under auto a
 first line of numbers only is never taken as column names: it is a series, or it is
 refused where it cannot be one (with --label-column, in the long layout) or could be
 either: 0, 1, 2, ... or 1, 2, 3, ... (the header pandas writes for an array, or a
 ramp? --header yes or no says which).
-Every series must have the same number of points, all of them finite numbers.
+Every value must be a finite number. CSV files are read --batch-size series at a
+time, so memory stays bounded by the batch; .ts and .arff files are read whole.
+
+Channels and lengths. The model was trained on series of c channels and n points
+(its checkpoint records both; for data of unequal length n is the longest series):
+  - a series with another number of channels is refused, with one line naming its row;
+  - a series of n points is used as it is;
+  - a shorter series is padded with zeros to n points and given its length, never
+    resampled: the models attend, pool and standardize over its valid points only
+    (the MLP sees zeros past the length, MiniRocket counts the zero tail, as in
+    training on data of unequal length), so its probabilities are those of the
+    series alone, whatever file or batch it comes in (to float rounding);
+  - a longer series is refused, with one line naming its row, its length and n; or,
+    with --length-mismatch resample, linearly interpolated onto n points (each series
+    on its own, every channel alike, evenly spaced over the same span: first point to
+    first point, last to last). Its attention weights are computed on the n points,
+    interpolated back onto its own points the same way and renormalized to sum to 1.
 
 Output: a CSV with one row per series, in input order, with the columns
-  id           the id column's text, or the series' line number when there is none
-  probability  the model's probability that the series is anomalous
-  label        1 when probability >= --threshold, else 0
-  w0 ... w{n-1}  with --attention: the attention weight of each of the input series'
-               n points (summing to 1), spread from the model's steps onto the time
-               axis as the pipeline's plots do (attention_on_time_axis)
+  id             the id column's text, or the series' line number when there is none
+  p_<class>      one column per class of the model, in the model's order (the class
+                 names it was trained with): the model's probability of that class;
+                 each row sums to 1
+  prediction     the predicted class's name. Two classes: the second (class 1, the
+                 positive class: anomalous for the synthetic data) when its probability
+                 >= --threshold, else the first. More classes: the most probable (the
+                 first of a tie); --threshold is then refused
+  w0 ... w{W-1}  with --attention: the attention weight of each point of the series,
+                 on its own points (summing to 1 over them), spread from the model's
+                 steps onto the time axis as the pipeline's plots do
+                 (attention_on_time_axis); W is the number of points of the file's
+                 longest series, and the cells past a shorter series' last point are
+                 empty. Several channels share one weight per time step
 The file is written as the series are read, batch by batch, to a temporary file
-that is renamed onto OUTPUT at the end: memory stays bounded by --batch-size, and
-an error or Ctrl-C leaves no output at all. A summary line goes to stderr.
-
-Series of another length than the model was trained on are refused, or with
---length-mismatch resample linearly interpolated onto the model's number of points,
-evenly spaced over the same span (first point to first point, last to last). The
-attention weights are then computed on the resampled axis, interpolated back onto
-the input's points the same way and renormalized to sum to 1.
+that is renamed onto OUTPUT at the end: an error or Ctrl-C leaves no output at
+all. A summary line goes to stderr.
 
 --plots DIR draws one PNG per series, named after its id (characters other than
 letters, digits, ".", "_" and "-" become "_"; a name taken already, ignoring case,
-gets "-row<line>" appended): the series, and for models with attention the weights
+gets "-row<line>" appended): the series' channels on its own points, the predicted
+class and its probability in the title, and for models with attention the weights
 on a second axis; for models without attention the series alone. Each plot takes a
 few hundredths of a second, so plot a selection of series rather than 100,000.
 
@@ -58,6 +88,7 @@ Exit status 0 on success; 2 with one line on stderr for a bad file, model or fla
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -70,6 +101,8 @@ import numpy as np
 import torch
 
 from attention_ts.io import atomic_output, check_outputs
+from attention_ts.localization import on_valid_points
+from attention_ts.metrics import predicted_classes
 from attention_ts.models import (
     ATTENTION_MODELS,
     Checkpoint,
@@ -78,17 +111,39 @@ from attention_ts.models import (
     predict,
 )
 from attention_ts.plotting import SeriesView, save_series_plot
-from attention_ts.series_io import HEADERS, LAYOUTS, SeriesBatch, csv_cell, iter_series, show
+from attention_ts.readers import AEON_SUFFIXES, CHANNEL_COLUMN, read_unlabelled_file
+from attention_ts.series_io import HEADERS, LAYOUTS, csv_cell, iter_series, show
 from attention_ts.stage import PipelineError, run
 
 DEFAULT_MODEL = Path("models/model.pt")
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_ID_COLUMN = "id"
 MISMATCH = ("refuse", "resample")
 PLOT_NAME_CHARS = 80  # longest file name taken from an id, before ".png"
 
 
+class Chunk(NamedTuple):
+    """Series read from the input, a batch at a time."""
+
+    ids: list[str]  # (n,) the id column's text, or the line number as text
+    rows: list[int]  # (n,) 1-based line of each series (long layout: its first line)
+    values: np.ndarray | list[np.ndarray]  # (n, channels, points) or (n,) of (channels, points_i)
+    wide: bool  # read in the wide CSV layout (for the label-first hint)
+
+
+class Inputs(NamedTuple):
+    """What the model gets for a chunk: every series on its n points."""
+
+    series: np.ndarray  # (n, channels, n_points) float32, zero past each length
+    lengths: np.ndarray  # (n,) int64 valid points in `series`: own points, or n_points
+    points: np.ndarray  # (n,) int64 points of each series in the input file
+    resampled: np.ndarray  # (n,) bool: longer than n_points, interpolated onto them
+
+
 class Scores(NamedTuple):
-    probabilities: np.ndarray  # (n,) float32
-    weights: np.ndarray | None  # (n, points) per input point, each row summing to 1; or None
+    probabilities: np.ndarray  # (n, classes) float32, rows summing to 1
+    weights: np.ndarray | list[np.ndarray] | None  # per input point: (n, points) or (n,) of
+    # (points_i,), each summing to 1; None without attention
 
 
 def resample(values: np.ndarray, n_points: int) -> np.ndarray:
@@ -104,54 +159,222 @@ def resample(values: np.ndarray, n_points: int) -> np.ndarray:
     return values[:, lower] * (1 - fraction) + values[:, lower + 1] * fraction
 
 
-def score(
-    checkpoint: Checkpoint, values: np.ndarray, weights: bool, batch_size: int, names: list[str]
-) -> Scores:
-    """Probabilities of the series (n, m) and, if `weights`, attention per input point.
+def series_name(path: Path, series_id: str, row: int) -> str:
+    """How messages name one series: "<path>: row <line> (id <id>)"."""
+    return f"{path}: row {row} (id {show(series_id)})"
 
-    Series whose length m differs from the model's are resampled onto its
-    points first, and the weights interpolated back onto the m input points
-    and renormalized (softmax weights are positive and the first point is
-    always sampled, so no row sums to zero). A series whose score is not
-    finite is a PipelineError naming it by `names` (n,) (models.check_scores).
+
+class Shapes(NamedTuple):
+    """What the input's series must fit, and what to do with longer ones."""
+
+    path: Path
+    model: Path
+    n_points: int
+    n_channels: int
+    mismatch: str
+
+
+def check_channels(shapes: Shapes, chunk: Chunk, k: int, channels: int) -> None:
+    """Refuse series k of the chunk if it has another number of channels than the model."""
+    if channels == shapes.n_channels:
+        return
+    hint = ""
+    if channels == 1 and shapes.n_channels > 1:
+        hint = f" (several channels: a long CSV with a {CHANNEL_COLUMN!r} column, or a .ts file)"
+    plural = "" if shapes.n_channels == 1 else "s"
+    raise PipelineError(
+        f"{series_name(shapes.path, chunk.ids[k], chunk.rows[k])}: {channels} channel"
+        f"{'' if channels == 1 else 's'}, but the model {shapes.model} was trained on "
+        f"{shapes.n_channels}{hint}; allowed: series of {shapes.n_channels} channel{plural}"
+    )
+
+
+def check_points(shapes: Shapes, chunk: Chunk, k: int, points: int) -> None:
+    """Refuse series k of the chunk if it is longer than the model's and may not be resampled."""
+    n_points = shapes.n_points
+    if points <= n_points or shapes.mismatch == "resample":
+        return
+    label = ""
+    if chunk.wide and points == n_points + 1:
+        label = " (a label first? --layout ucr reads it as one)"
+    raise PipelineError(
+        f"{series_name(shapes.path, chunk.ids[k], chunk.rows[k])}: series of {points} points, "
+        f"but the model {shapes.model} was trained on {n_points}{label}; allowed: series of at "
+        f"most {n_points} points (shorter ones are padded), or --length-mismatch resample"
+    )
+
+
+def model_inputs(shapes: Shapes, chunk: Chunk) -> Inputs:
+    """The chunk's series on the model's n points: as they are, padded, or resampled.
+
+    Refuses (PipelineError naming the row) the first series with another
+    channel count than the model's, or longer than n points without
+    --length-mismatch resample.
+    """
+    n_points = shapes.n_points
+    if isinstance(chunk.values, np.ndarray):  # one shape for all
+        n, channels, points = chunk.values.shape
+        check_channels(shapes, chunk, 0, channels)
+        check_points(shapes, chunk, 0, points)
+        own = np.full(n, points, dtype=np.int64)
+        if points == n_points:
+            return Inputs(chunk.values, own, own, np.zeros(n, dtype=bool))
+        if points > n_points:
+            flat = resample(chunk.values.reshape(n * channels, points), n_points)
+            full = np.full(n, n_points, dtype=np.int64)
+            return Inputs(flat.reshape(n, channels, n_points), full, own, np.ones(n, dtype=bool))
+        series = np.zeros((n, channels, n_points), dtype=np.float32)
+        series[:, :, :points] = chunk.values
+        return Inputs(series, own, own, np.zeros(n, dtype=bool))
+    series = np.zeros((len(chunk.values), shapes.n_channels, n_points), dtype=np.float32)
+    own = np.empty(len(chunk.values), dtype=np.int64)
+    for k, values in enumerate(chunk.values):  # (channels, points)
+        check_channels(shapes, chunk, k, values.shape[0])
+        check_points(shapes, chunk, k, values.shape[1])
+        own[k] = values.shape[1]
+        if own[k] <= n_points:
+            series[k, :, : own[k]] = values
+        else:
+            series[k] = resample(values, n_points)
+    resampled = own > n_points
+    return Inputs(series, np.minimum(own, n_points), own, resampled)
+
+
+def run_model(
+    checkpoint: Checkpoint, inputs: Inputs, batch_size: int, names: list[str]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """models.predict on the inputs: (probabilities (n, classes), step weights (n, steps) | None).
+
+    Series of the model's full length run its fixed-length code (lengths
+    None, as the pipeline's synthetic data does), shorter ones the masked
+    code with their lengths, so that no series' result depends on which
+    others share its batch.
+    """
+    model, lengths = checkpoint.model, inputs.lengths
+    full = lengths == checkpoint.n_points  # (n,)
+    if full.all():
+        return predict(model, inputs.series, None, batch_size, names)
+    if not full.any():
+        return predict(model, inputs.series, lengths, batch_size, names)
+    parts = [np.flatnonzero(full), np.flatnonzero(~full)]
+    probabilities, weights = None, None
+    for index, part_lengths in zip(parts, (None, lengths[~full])):
+        part_names = [names[k] for k in index]
+        p, w = predict(model, inputs.series[index], part_lengths, batch_size, part_names)
+        if probabilities is None:
+            probabilities = np.empty((len(lengths), p.shape[1]), dtype=p.dtype)
+            weights = None if w is None else np.empty((len(lengths), w.shape[1]), dtype=w.dtype)
+        probabilities[index] = p
+        if weights is not None:
+            weights[index] = w
+    return probabilities, weights
+
+
+def score(
+    checkpoint: Checkpoint, inputs: Inputs, weights: bool, batch_size: int, names: list[str]
+) -> Scores:
+    """Probabilities of the series and, if `weights`, attention on each series' own points.
+
+    The model's step weights are spread onto its n points
+    (attention_on_time_axis); a padded series' weights are then cut at its
+    length and renormalized (localization.on_valid_points: only a series
+    shorter than the front end's stride has weight on padding), a resampled
+    series' weights interpolated back onto its own points and renormalized
+    (softmax weights are positive and the first point is always sampled, so
+    no row sums to zero). A series whose score is not finite is a
+    PipelineError naming it by `names` (n,) (models.check_scores).
     """
     n_points = checkpoint.n_points
-    m = values.shape[1]
-    model_input = values if m == n_points else resample(values, n_points)  # (n, n_points)
-    probabilities, steps = predict(checkpoint.model, model_input, batch_size, names)
+    probabilities, steps = run_model(checkpoint, inputs, batch_size, names)
     if not weights or steps is None:
         return Scores(probabilities, None)
-    on_axis = attention_on_time_axis(steps, n_points, checkpoint.config.downsample)
-    if m != n_points:
-        on_axis = resample(on_axis, m)  # (n, m)
-        on_axis /= on_axis.sum(axis=1, keepdims=True)
-    return Scores(probabilities, on_axis)
+    on_axis = attention_on_time_axis(steps, n_points, checkpoint.config.downsample)  # (n, n)
+    short = np.flatnonzero(inputs.lengths < n_points)
+    if short.size:
+        on_axis[short] = on_valid_points(on_axis[short], inputs.lengths[short])
+    points = inputs.points
+    if not inputs.resampled.any() and (points == points[0]).all():
+        return Scores(probabilities, on_axis[:, : points[0]])  # (n, points)
+    own: list[np.ndarray] = [on_axis[k, :m] for k, m in enumerate(points.tolist())]
+    for m in np.unique(points[inputs.resampled]).tolist():
+        index = np.flatnonzero(inputs.resampled & (points == m))
+        back = resample(on_axis[index], m)  # (len(index), m)
+        back /= back.sum(axis=1, keepdims=True)
+        for k, row in zip(index.tolist(), back):
+            own[k] = row
+    if all(len(row) == len(own[0]) for row in own):
+        return Scores(probabilities, np.stack(own))
+    return Scores(probabilities, own)
 
 
-def check_length(path: Path, model: Path, checkpoint: Checkpoint, m: int, mismatch: str) -> None:
-    """Refuse series of another length than the model's, unless they can be resampled."""
-    n_points = checkpoint.n_points
-    if m == n_points:
-        return
-    if mismatch == "refuse":
-        label = " (a label first? --layout ucr reads it as one)" if m == n_points + 1 else ""
-        raise PipelineError(
-            f"{path}: series of {m} points, but the model {model} was trained on {n_points}"
-            f"{label}; allowed: series of {n_points} points, or --length-mismatch resample"
-        )
-    if m < 2:
-        raise PipelineError(
-            f"{path}: series of {m} point cannot be resampled; allowed: at least 2 points"
-        )
+class Output:
+    """The output CSV, row by row; the attention columns widen as longer series come.
 
+    The header names as many weight columns as the first batch's longest
+    series has points (the file's longest, unless the long layout brings a
+    longer one later); rows are padded with empty cells to the widest
+    series so far. When a later batch widens the columns, `finish` rewrites
+    the file once, with the final header and every row padded to it.
+    """
 
-def write_rows(stream: TextIO, ids: list[str], scores: Scores, labels: np.ndarray) -> None:
-    """One output line per series: id, probability, label (0/1)[, weights]."""
-    n_weights = 0 if scores.weights is None else scores.weights.shape[1]
-    line = "%s,%.9g,%d" + ",%.6g" * n_weights + "\n"
-    weights = [()] * len(ids) if scores.weights is None else scores.weights.tolist()
-    rows = zip(ids, scores.probabilities.tolist(), labels.tolist(), weights)
-    stream.write("".join(line % (csv_cell(i), p, label, *w) for i, p, label, w in rows))
+    def __init__(self, path: Path, stream: TextIO, classes: tuple[str, ...], attention: bool):
+        self.path, self.stream, self.classes, self.attention = path, stream, classes, attention
+        self.names = [csv_cell(name) for name in classes]
+        self.header_width: int | None = None  # weight columns the header names
+        self.width = 0  # weight columns the rows are padded to now
+        self.runs: list[list[int]] = []  # [rows, width]: consecutive rows padded to one width
+        self.head = "%s" + ",%.9g" * len(classes) + ",%s"  # id, probabilities, prediction
+
+    def header(self, width: int) -> str:
+        weights = [f"w{i}" for i in range(width)] if self.attention else []
+        probabilities = [csv_cell(f"p_{name}") for name in self.classes]
+        return ",".join(["id", *probabilities, "prediction", *weights]) + "\n"
+
+    def write(
+        self, ids: list[str], probabilities: np.ndarray, predicted: np.ndarray, scores: Scores
+    ) -> None:
+        """A line per series: id, p_<class>..., prediction[, weights, empty cells to the width]."""
+        weights = scores.weights if self.attention else None
+        if weights is None:
+            rows: list[list[float]] = [[]] * len(ids)
+        elif isinstance(weights, np.ndarray):
+            rows = weights.tolist()  # (n, points)
+        else:
+            rows = [row.tolist() for row in weights]  # (n,) of (points_i,)
+        longest = max(map(len, rows))
+        if self.header_width is None:
+            self.header_width = longest
+            self.stream.write(self.header(longest))
+        self.width = max(self.width, longest)
+        if self.runs and self.runs[-1][1] == self.width:
+            self.runs[-1][0] += len(ids)
+        else:
+            self.runs.append([len(ids), self.width])
+        lines = {  # each row's format, by its number of weights
+            m: self.head + ",%.6g" * m + "," * (self.width - m) + "\n" for m in set(map(len, rows))
+        }
+        names = self.names
+        cells = zip(map(csv_cell, ids), probabilities.tolist(), predicted.tolist(), rows)
+        self.stream.write("".join(lines[len(w)] % (i, *p, names[k], *w) for i, p, k, w in cells))
+
+    def finish(self) -> None:
+        """Close the stream; rewrite the file if later rows widened the weight columns."""
+        self.stream.close()
+        if self.header_width is None or self.width == self.header_width:
+            return
+        wider = self.path.with_name(self.path.name + ".wider")
+        try:
+            with open(self.path, "rb") as source, open(wider, "wb") as target:
+                source.readline()  # the old header
+                target.write(self.header(self.width).encode())
+                for rows, width in self.runs:
+                    pad = b"," * (self.width - width)
+                    for _ in range(rows):
+                        target.write(source.readline()[:-1] + pad + b"\n")
+            os.replace(wider, self.path)
+        finally:
+            if wider.exists():
+                wider.unlink()
 
 
 def plot_name(series_id: str, row: int, used: set[str]) -> str:
@@ -165,25 +388,25 @@ def plot_name(series_id: str, row: int, used: set[str]) -> str:
 
 def save_plots(
     folder: Path,
-    batch: SeriesBatch,
+    chunk: Chunk,
     scores: Scores,
-    labels: np.ndarray,
+    predicted: np.ndarray,
     used: set[str],
     classes: tuple[str, ...],
 ) -> None:
-    """One PNG per series of the batch (see the module's help for the names)."""
-    for k, (series_id, row) in enumerate(zip(batch.ids, batch.rows)):
-        prediction = int(labels[k])
-        positive = float(scores.probabilities[k])  # class 1's
+    """One PNG per series of the chunk (see the module's help for the names)."""
+    for k, (series_id, row) in enumerate(zip(chunk.ids, chunk.rows)):
+        values = chunk.values[k]  # (channels, points) as read
+        prediction = int(predicted[k])
         view = SeriesView(
             series_id=series_id,
-            values=batch.values[k][None, :],  # one channel
-            length=batch.values.shape[1],
+            values=values,
+            length=values.shape[1],
             attention=None if scores.weights is None else scores.weights[k],
             classes=classes,
             label=None,
             prediction=prediction,
-            probability=positive if prediction == 1 else 1.0 - positive,
+            probability=float(scores.probabilities[k, prediction]),
             segment=None,
         )
         save_series_plot(view, folder / plot_name(series_id, row, used))
@@ -202,54 +425,76 @@ def check_plot_folder(folder: Path) -> None:
         )
 
 
-class Summary(NamedTuple):
-    series: int
-    anomalous: int
+def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> np.ndarray:
+    """Stream the input through the model into the output (and plots), atomically.
 
-
-def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> Summary:
-    """Stream the input through the model into the output (and plots), atomically."""
-    series = anomalous = 0
+    Returns how many series each class got: (classes,) int64.
+    """
+    counts = np.zeros(len(checkpoint.classes), dtype=np.int64)
     used: set[str] = set()
     weights = args.attention or args.plots is not None
+    shapes = Shapes(
+        args.input, args.model, checkpoint.n_points, checkpoint.n_channels, args.length_mismatch
+    )
     with ExitStack() as outputs:
         output = outputs.enter_context(atomic_output(args.output))
         plots = None if args.plots is None else outputs.enter_context(atomic_output(args.plots))
         if plots is not None:
             plots.mkdir()
-        with open(output, "w", newline="") as stream:
-            for batch in batches(args):
-                m = batch.values.shape[1]
-                check_length(args.input, args.model, checkpoint, m, args.length_mismatch)
-                if series == 0:
-                    stream.write(",".join(header(m if args.attention else 0)) + "\n")
-                names = series_names(args.input, batch)
-                scores = score(checkpoint, batch.values, weights, args.batch_size, names)
-                labels = scores.probabilities >= args.threshold  # (n,) as metrics.py compares
-                written = scores if args.attention else Scores(scores.probabilities, None)
-                write_rows(stream, batch.ids, written, labels)
-                if plots is not None:
-                    save_plots(plots, batch, scores, labels, used, checkpoint.classes)
-                series += len(batch.ids)
-                anomalous += int(labels.sum())
-    return Summary(series, anomalous)
+        stream = outputs.enter_context(open(output, "w", newline=""))
+        writer = Output(output, stream, checkpoint.classes, args.attention)
+        for chunk in chunks(args):
+            names = [series_name(args.input, i, row) for i, row in zip(chunk.ids, chunk.rows)]
+            inputs = model_inputs(shapes, chunk)
+            scores = score(checkpoint, inputs, weights, args.batch_size, names)
+            predicted = predicted_classes(scores.probabilities, args.threshold)  # (n,)
+            writer.write(chunk.ids, scores.probabilities, predicted, scores)
+            if plots is not None:
+                save_plots(plots, chunk, scores, predicted, used, checkpoint.classes)
+            counts += np.bincount(predicted, minlength=len(counts))
+        writer.finish()
+    return counts
 
 
-def series_names(path: Path, batch: SeriesBatch) -> list[str]:
-    """How messages name each series of the batch (n,): "<path>: row <line> (id <id>)"."""
-    return [f"{path}: row {row} (id {show(i)})" for i, row in zip(batch.ids, batch.rows)]
+def is_aeon_file(args: argparse.Namespace) -> bool:
+    """Whether the input is read by aeon: a .ts or .arff name under --layout auto."""
+    return args.layout == "auto" and args.input.suffix.lower() in AEON_SUFFIXES
 
 
-def batches(args: argparse.Namespace) -> Iterator[SeriesBatch]:
-    """The input's series, --batch-size at a time."""
-    return iter_series(
-        args.input, args.layout, args.label_column, args.id_column, args.batch_size, args.header
+def chunks(args: argparse.Namespace) -> Iterator[Chunk]:
+    """The input's series, --batch-size at a time, one array per chunk where shapes allow."""
+    if is_aeon_file(args):
+        found = read_unlabelled_file(args.input)  # the whole file
+        for start in range(0, len(found.ids), args.batch_size):
+            end = start + args.batch_size
+            values = [v.astype(np.float32) for v in found.values[start:end]]
+            yield Chunk(found.ids[start:end], found.rows[start:end], stacked(values), False)
+        return
+    batches = iter_series(
+        args.input,
+        args.layout,
+        args.label_column,
+        args.id_column or DEFAULT_ID_COLUMN,
+        args.batch_size,
+        args.header or "auto",
+        channel_column=CHANNEL_COLUMN,
+        equal_length=False,
     )
+    auto_wide = args.layout == "auto" and args.input.suffix.lower() != ".tsv"
+    wide = args.layout == "wide" or auto_wide  # unless the batches come as lists (long)
+    for batch in batches:
+        if isinstance(batch.values, list):  # the long layout: (channels, points) each
+            yield Chunk(batch.ids, batch.rows, stacked(batch.values), False)
+        else:  # (n, points), one channel; reshape, not [:, None]: no stride-0 axis for oneDNN
+            n, points = batch.values.shape
+            yield Chunk(batch.ids, batch.rows, batch.values.reshape(n, 1, points), wide)
 
 
-def header(n_weights: int) -> list[str]:
-    """The output's column names, with `n_weights` attention columns."""
-    return ["id", "probability", "label", *(f"w{i}" for i in range(n_weights))]
+def stacked(values: list[np.ndarray]) -> np.ndarray | list[np.ndarray]:
+    """Series (channels, points) as one (n, channels, points) array if they share a shape."""
+    if all(v.shape == values[0].shape for v in values):
+        return np.stack(values)
+    return values
 
 
 class Parser(argparse.ArgumentParser):
@@ -288,8 +533,12 @@ def build_parser() -> Parser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("input", type=Path, help="series file: CSV (wide or long), .tsv or UCR")
-    parser.add_argument("output", type=Path, help="CSV to write: id, probability, label[, w...]")
+    parser.add_argument(
+        "input", type=Path, help="series file: CSV (wide or long), .tsv, UCR, .ts or .arff"
+    )
+    parser.add_argument(
+        "output", type=Path, help="CSV to write: id, p_<class>..., prediction[, w...]"
+    )
     parser.add_argument(
         "--model",
         type=Path,
@@ -302,11 +551,12 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--header",
         choices=HEADERS,
-        default="auto",
         help="is the first line of a CSV a header row? (default auto: yes, unless all numbers)",
     )
     parser.add_argument(
-        "--id-column", default="id", metavar="NAME", help='id column name (default "id")'
+        "--id-column",
+        metavar="NAME",
+        help=f'id column name of a CSV (default "{DEFAULT_ID_COLUMN}")',
     )
     parser.add_argument(
         "--label-column",
@@ -316,15 +566,16 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--threshold",
         type=probability,
-        default=0.5,
-        help="probability from which label is 1 (default 0.5; the pipeline's is "
-        "evaluate.threshold in params.yaml, and metrics/evaluate.json reports a "
-        "threshold tuned on the validation split under `tuned`)",
+        help=f"two-class models: the probability of class 1 from which it is the prediction "
+        f"(default {DEFAULT_THRESHOLD}; the pipeline's is evaluate.threshold in params.yaml, "
+        "and metrics/evaluate.json reports a threshold tuned on the validation split under "
+        "`tuned`)",
     )
     parser.add_argument(
         "--attention",
         action="store_true",
-        help=f"add columns w0..w{{n-1}}: attention per input point ({', '.join(ATTENTION_MODELS)})",
+        help="add columns w0..w{W-1}: attention per point of each series "
+        f"({', '.join(ATTENTION_MODELS)})",
     )
     parser.add_argument(
         "--plots", type=Path, metavar="DIR", help="write one PNG per series into DIR (replaced)"
@@ -333,7 +584,8 @@ def build_parser() -> Parser:
         "--length-mismatch",
         choices=MISMATCH,
         default="refuse",
-        help="series of another length than the model's: refuse (default) or resample",
+        help="series longer than the model's: refuse (default) or resample; shorter ones "
+        "are padded",
     )
     parser.add_argument(
         "--batch-size",
@@ -348,7 +600,7 @@ def build_parser() -> Parser:
 
 
 def check_args(args: argparse.Namespace, checkpoint: Checkpoint) -> None:
-    """What argparse cannot check: attention for this model, output paths that are safe.
+    """What argparse cannot check: flags for this model and file, output paths that are safe.
 
     Safe: the output is not a folder, and neither it nor --plots would
     replace the input, the model or each other (io.check_outputs).
@@ -358,6 +610,27 @@ def check_args(args: argparse.Namespace, checkpoint: Checkpoint) -> None:
             f"--attention: the model {args.model} ({checkpoint.config.name}) has no attention "
             f"weights; allowed: a model with attention ({', '.join(ATTENTION_MODELS)})"
         )
+    n_classes = len(checkpoint.classes)
+    if args.threshold is not None and n_classes > 2:
+        raise PipelineError(
+            f"--threshold {args.threshold}: the model {args.model} has {n_classes} classes, "
+            "whose prediction is the most probable; allowed: --threshold with a two-class model"
+        )
+    if is_aeon_file(args):
+        given = [
+            flag
+            for flag, value in (
+                ("--header", args.header),
+                ("--id-column", args.id_column),
+                ("--label-column", args.label_column),
+            )
+            if value is not None
+        ]
+        if given:
+            raise PipelineError(
+                f"{', '.join(given)}: {args.input} is read by aeon's loader, whose ids are line "
+                "numbers and whose labels are not read; allowed: these flags with a CSV file"
+            )
     if args.output.is_dir():
         raise PipelineError(f"output {args.output} is a folder; allowed: a file name")
     check_outputs(
@@ -367,6 +640,14 @@ def check_args(args: argparse.Namespace, checkpoint: Checkpoint) -> None:
         check_plot_folder(args.plots)
 
 
+def summary(classes: tuple[str, ...], counts: np.ndarray, threshold: float) -> str:
+    """How many series each class got, and by which rule: "3 normal, 2 anomalous (...)"."""
+    found = ", ".join(f"{count} {name}" for name, count in zip(classes, counts.tolist()))
+    if len(classes) == 2:
+        return f"{found} ({classes[1]} when p_{classes[1]} >= {threshold})"
+    return f"{found} (the most probable class)"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Load the model, check the flags against it, predict the file, print the summary."""
     args = build_parser().parse_args(argv)
@@ -374,13 +655,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     checkpoint = load_model(args.model)  # a PipelineError for a missing or unusable file
     check_args(args, checkpoint)
+    if args.threshold is None:
+        args.threshold = DEFAULT_THRESHOLD
     start = time.perf_counter()
-    summary = predict_file(args, checkpoint)
+    counts = predict_file(args, checkpoint)
     seconds = time.perf_counter() - start
+    n_series = int(counts.sum())
     print(
-        f"predicted {summary.series} series of {args.input} with {args.model}: "
-        f"{summary.anomalous} anomalous (probability >= {args.threshold}) in {seconds:.1f} s, "
-        f"{summary.series / seconds:,.0f} series/s; wrote {args.output}",
+        f"predicted {n_series} series of {args.input} with {args.model}: "
+        f"{summary(checkpoint.classes, counts, args.threshold)} in {seconds:.1f} s, "
+        f"{n_series / seconds:,.0f} series/s; wrote {args.output}",
         file=sys.stderr,
     )
 

@@ -2,7 +2,10 @@
 
 `read_labelled_file(path, label_column, missing)` reads any of them into
 `LabelledSeries`: one (channels, points) array per series, its label as
-text, an id and the 1-based line of the series in the file. Series may
+text, an id and the 1-based line of the series in the file.
+`read_unlabelled_file(path)` reads the series of a .ts or .arff file for
+prediction: the same checks, but a .ts file may declare no labels
+(`@classLabel false`), and labels that are there are not read. Series may
 differ in length; every series must have at least MIN_POINTS points and the
 same number of channels as the first. Anything wrong is one SeriesFileError
 line: "<file>: row R, channel C: <problem>; allowed: <what>".
@@ -45,6 +48,7 @@ from attention_ts.series_io import (
     FLOAT32_MAX,
     NUMBERS,
     SeriesFileError,
+    SeriesList,
     read_series_list,
     show,
 )
@@ -52,6 +56,7 @@ from attention_ts.stage import PipelineError
 
 MISSING_POLICIES = ("refuse", "interpolate")
 SUFFIXES = (".ts", ".arff", ".tsv", ".csv")
+AEON_SUFFIXES = (".ts", ".arff")  # read by aeon's loaders
 MIN_POINTS = 2  # a series needs this many points (standardizing needs a spread)
 ID_COLUMN = "id"  # a CSV's optional id column
 CHANNEL_COLUMN = "channel"  # the long CSV layout's optional channel column
@@ -115,6 +120,31 @@ def read_labelled_file(path: Path, label_column: str, missing: str = "refuse") -
     if unit == "column" and not allow:
         return found  # series_io refused every NaN, infinity and value beyond float32's range
     return fill_missing(path, found, missing, unit, stacked)
+
+
+def read_unlabelled_file(path: Path) -> SeriesList:
+    """The series of a .ts or .arff file, without labels (for prediction); ids: line numbers.
+
+    As `read_labelled_file` reads them (aeon's loaders, every series with
+    at least MIN_POINTS points and the first one's channel count, missing,
+    infinite and out-of-range values refused), except that a .ts file may
+    declare no labels (`@classLabel false`: aeon then reads every ':'-field
+    of a line as a channel), and that the labels of a file that has them
+    are neither read nor checked. Each series is (channels, points)
+    float64. Raises SeriesFileError.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in AEON_SUFFIXES:
+        raise SeriesFileError(
+            path,
+            f"the extension {suffix!r} is not aeon's" if suffix else "no extension",
+            "a .ts or .arff file",
+        )
+    found, stacked = read_aeon_file(path, suffix, labelled=False)
+    check_shapes(path, found)
+    found = fill_missing(path, found, "refuse", "channel", stacked)
+    return SeriesList(found.ids, found.rows, found.series, None)
 
 
 def check_shapes(path: Path, found: LabelledSeries) -> None:
@@ -227,16 +257,19 @@ class DataSection(NamedTuple):
         return self.raw[start:end].decode("utf-8")
 
 
-def read_aeon_file(path: Path, suffix: str) -> tuple[LabelledSeries, np.ndarray | None]:
+def read_aeon_file(
+    path: Path, suffix: str, labelled: bool = True
+) -> tuple[LabelledSeries, np.ndarray | None]:
     """A .ts or .arff file through aeon's loader, its header, lines and labels checked.
 
     Also returns aeon's (n, channels, points) array when the series have one
-    length (the series are its views), else None.
+    length (the series are its views), else None. `labelled` False: the
+    labels are not read (an empty list; see `read_unlabelled_file`).
     """
     section = data_section(path, suffix)
     ts = suffix == ".ts"
     if ts:
-        check_ts_header(path, section)
+        check_ts_header(path, section, labelled)
     with tempfile.TemporaryDirectory() as folder:
         source = path
         if not section.clean:  # what aeon reads: the header, then only the series' lines
@@ -252,12 +285,19 @@ def read_aeon_file(path: Path, suffix: str) -> tuple[LabelledSeries, np.ndarray 
             f"aeon's loader read {len(series)} series from {len(section.rows)} lines after @data",
             TS_LAYOUT if ts else ARFF_LAYOUT,
         )
+    ids = [str(row) for row in section.rows]
+    if not labelled:
+        return LabelledSeries(series, [], ids, section.rows), stacked_array(data)
     labels = ts_labels(path, section) if ts else [str(label).strip() for label in aeon_labels]
     for label, row in zip(labels, section.rows):
         if not label:
             raise SeriesFileError(path, "empty label", "a label at the end of every line", row)
-    found = LabelledSeries(series, labels, [str(row) for row in section.rows], section.rows)
-    return found, data if isinstance(data, np.ndarray) else None
+    return LabelledSeries(series, labels, ids, section.rows), stacked_array(data)
+
+
+def stacked_array(data: np.ndarray | list[np.ndarray]) -> np.ndarray | None:
+    """aeon's series as one (n, channels, points) array, or None when they are a list."""
+    return data if isinstance(data, np.ndarray) else None
 
 
 def not_utf8(path: Path, raw: bytes, start: int) -> SeriesFileError:
@@ -340,8 +380,13 @@ def line_spans(raw: bytes, start: int = 0) -> Iterator[tuple[int, int, int]]:
         start = end + 1
 
 
-def check_ts_header(path: Path, section: DataSection) -> None:
-    """Refuse a .ts header that does not declare class labels, or declares timestamps."""
+def check_ts_header(path: Path, section: DataSection, labelled: bool = True) -> None:
+    """Refuse a .ts header that does not declare class labels, or declares timestamps.
+
+    `labelled` False (prediction): `@classLabel false` (no labels) is fine too,
+    but a missing @classLabel line is not, as aeon then reads the last field
+    of each line as a label.
+    """
     header = section.header
     if header.get("timestamps", ["false"])[:1] == ["true"]:
         raise SeriesFileError(
@@ -355,7 +400,14 @@ def check_ts_header(path: Path, section: DataSection) -> None:
             "@targetLabel true: regression targets, not class labels",
             "a classification file: @classLabel true, then the class names",
         )
-    if header.get("classlabel", ["false"])[:1] != ["true"]:
+    if not labelled and "classlabel" not in header:
+        raise SeriesFileError(
+            path,
+            "no @classLabel line in the header (aeon would read each line's last field as a label)",
+            "@classLabel false (no labels after the series) or @classLabel true, then the class "
+            "names (labels are not read)",
+        )
+    if labelled and header.get("classlabel", ["false"])[:1] != ["true"]:
         found = "@classLabel false" if "classlabel" in header else "no @classLabel line"
         raise SeriesFileError(
             path,

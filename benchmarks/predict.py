@@ -93,9 +93,10 @@ def write_inputs(folder: Path) -> dict:
     params = load_params().generate
     start = time.perf_counter()
     data = generate(dataclasses.replace(params, n_series=max(SIZES)))
+    values = data.series[:, 0]  # (n, points): the generator's series have one channel
     for size in SIZES:
         ids = [str(i) for i in range(size)]
-        write_series(folder / f"{size}.csv", SeriesBatch(ids, [], data.series[:size], None))
+        write_series(folder / f"{size}.csv", SeriesBatch(ids, [], values[:size], None))
     return {
         "n_points": params.n_points,
         "noise": params.noise,

@@ -1,8 +1,10 @@
 """`python -m attention_ts.predict`: a saved model applied to the series of a user's file.
 
-Tiny models saved in a temporary folder (a fresh clone has no models/); the
-command runs in-process through `main` except for the few checks that need
-the real process: --help, the exit status and the one-line errors.
+Tiny models saved in a temporary folder (a fresh clone has no models/): binary
+one-channel models of 60 points, and a 3-class, 3-channel model trained in
+the module on series of 20 to 40 points. The command runs in-process through
+`main` except for the few checks that need the real process: --help, the exit
+status and the one-line errors.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib.image
 import numpy as np
 import pytest
 import torch
 
+import attention_ts.predict
+from attention_ts.data import NO_SEGMENT, SYNTHETIC_CLASSES, TABLE_DTYPE, Dataset, generate
 from attention_ts.models import (
     ATTENTION_MODELS,
     FixedFeatures,
@@ -28,15 +33,19 @@ from attention_ts.models import (
     predict,
     save_model,
 )
-from attention_ts.params import MODEL_NAMES
-from attention_ts.plotting import SeriesView
+from attention_ts.params import MODEL_NAMES, Params, build
+from attention_ts.plotting import SeriesView, save_series_plot
 from attention_ts.predict import main, resample
 from attention_ts.series_io import SeriesBatch, write_series
 from attention_ts.stage import PipelineError
-from tests.conftest import REPO, tiny_config, tiny_model
+from attention_ts.training import fit_model
+from tests.conftest import REPO, tiny_config, tiny_model, tiny_raw_params
 
 N_POINTS = 60
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CLASSES = ("down", "flat", "up")  # the 3-class model's
+CHANNELS = ("x", "y", "z")  # its channel names in the long CSV
+WIDTH = 40  # its n_points: the longest of its training series
 
 
 def series_values(n: int = 6, n_points: int = N_POINTS) -> np.ndarray:
@@ -54,11 +63,12 @@ def models(tmp_path_factory) -> dict[str, Path]:
     paths = {}
     for name in ("bilstm_attention", "local_attention", "mlp", "transformer"):
         paths[name] = folder / f"{name}.pt"
-        save_model(paths[name], tiny_model(name, N_POINTS), tiny_config(name), N_POINTS)
+        model = tiny_model(name, N_POINTS)
+        save_model(paths[name], model, tiny_config(name), N_POINTS, 1, SYNTHETIC_CLASSES)
     paths["standardized"] = folder / "standardized.pt"  # standardize = true, the pipeline's default
     config = tiny_config("bilstm_attention", standardize=True)
     model = tiny_model("bilstm_attention", N_POINTS, standardize=True)
-    save_model(paths["standardized"], model, config, N_POINTS)
+    save_model(paths["standardized"], model, config, N_POINTS, 1, SYNTHETIC_CLASSES)
     return paths
 
 
@@ -69,15 +79,43 @@ def write_input(folder: Path, values: np.ndarray, ids: list[str] | None = None) 
     return path
 
 
-def read_output(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray | None]:
-    """(ids, probabilities, labels, weights or None) of an output CSV."""
+class Predictions(NamedTuple):
+    """An output CSV, read back."""
+
+    ids: list[str]
+    probabilities: np.ndarray  # (n, classes) float64
+    predictions: list[str]  # (n,) class names
+    weights: np.ndarray | None  # (n, W), NaN for an empty cell; None without --attention
+    classes: tuple[str, ...]  # from the p_<class> column names
+    texts: list[list[str]]  # (n,) each row's cells as written
+
+
+def read_output(path: Path) -> Predictions:
+    """An output CSV, its columns checked: id, p_<class>..., prediction[, w0...]."""
     with open(path, newline="") as stream:
         header, *rows = list(csv.reader(stream))
-    assert header[:3] == ["id", "probability", "label"]
-    numbers = np.array([row[1:] for row in rows], dtype=np.float64)
-    weights = numbers[:, 2:] if len(header) > 3 else None
-    assert header[3:] == [f"w{i}" for i in range(0 if weights is None else weights.shape[1])]
-    return [row[0] for row in rows], numbers[:, 0], numbers[:, 1].astype(int), weights
+    assert header[0] == "id"
+    k = header.index("prediction")
+    assert k >= 3 and all(name.startswith("p_") for name in header[1:k])
+    classes = tuple(name[2:] for name in header[1:k])
+    assert all(len(row) == len(header) for row in rows)
+    probabilities = np.array([row[1:k] for row in rows], dtype=np.float64)
+    weights = None
+    if len(header) > k + 1:
+        assert header[k + 1 :] == [f"w{i}" for i in range(len(header) - k - 1)]
+        weights = np.array([[float(x) if x else np.nan for x in row[k + 1 :]] for row in rows])
+    predictions = [row[k] for row in rows]
+    return Predictions([row[0] for row in rows], probabilities, predictions, weights, classes, rows)
+
+
+def as_input(values: np.ndarray) -> np.ndarray:
+    """Series (n, points) of one channel as models.predict takes them: (n, 1, points)."""
+    return values.reshape(len(values), 1, values.shape[1])
+
+
+def binary_predictions(probabilities: np.ndarray, threshold: float = 0.5) -> list[str]:
+    """The class names a binary model's (n, 2) probabilities give at the threshold."""
+    return [SYNTHETIC_CLASSES[int(p >= threshold)] for p in probabilities[:, 1]]
 
 
 def load(path: Path) -> torch.nn.Module:
@@ -96,16 +134,35 @@ def assert_no_output(folder: Path, name: str = "out.csv") -> None:
     assert not list(folder.glob(f".{name}.tmp-*"))
 
 
-def test_probabilities_are_the_models_and_labels_follow_the_threshold(tmp_path, models):
+def test_probabilities_are_the_models_and_predictions_follow_the_threshold(tmp_path, models):
     values = series_values()
     output = run_predict(
         write_input(tmp_path, values), models["bilstm_attention"], "--threshold", "0.3"
     )
-    ids, probabilities, labels, weights = read_output(output)
-    expected = predict(load(models["bilstm_attention"]), values)[0]
-    np.testing.assert_array_equal(probabilities.astype(np.float32), expected)  # 9 digits: exact
-    np.testing.assert_array_equal(labels, expected >= 0.3)
-    assert ids == ["1", "2", "3", "4", "5", "6"] and weights is None
+    found = read_output(output)
+    expected = predict(load(models["bilstm_attention"]), as_input(values))[0]  # (n, 2)
+    assert found.classes == SYNTHETIC_CLASSES
+    np.testing.assert_array_equal(found.probabilities.astype(np.float32), expected)  # 9 digits
+    assert found.predictions == binary_predictions(expected, 0.3)
+    assert found.ids == ["1", "2", "3", "4", "5", "6"] and found.weights is None
+
+
+def test_p_anomalous_of_the_synthetic_data_is_the_sigmoid_of_the_logit_to_the_bit(tmp_path):
+    """The binary column is what the `probability` column was before classes: sigmoid(logit)."""
+    params = build(Params, tiny_raw_params()).generate
+    data = generate(dataclasses.replace(params, n_series=12))  # (12, 1, 100)
+    n_points = data.series.shape[2]
+    config = tiny_config("bilstm_attention", standardize=True)
+    model_path = tmp_path / "model.pt"
+    model = tiny_model("bilstm_attention", n_points, standardize=True)
+    save_model(model_path, model, config, n_points, 1, SYNTHETIC_CLASSES)
+    found = read_output(run_predict(write_input(tmp_path, data.series[:, 0]), model_path))
+    with torch.no_grad():
+        logits = load(model_path)(torch.from_numpy(data.series), None)[0]  # (12,)
+    positive = torch.sigmoid(logits).numpy()
+    assert [row[2] for row in found.texts] == [f"{p:.9g}" for p in positive.tolist()]
+    assert [row[1] for row in found.texts] == [f"{p:.9g}" for p in (1 - positive).tolist()]
+    assert found.predictions == binary_predictions(np.stack([1 - positive, positive], axis=1))
 
 
 def test_wide_long_and_tsv_inputs_give_the_same_output(tmp_path, models):
@@ -127,17 +184,18 @@ def test_ids_pass_through_quoted_where_csv_needs_it(tmp_path, models):
     ids = ["a,b", 'say "hi"', "ünï", " padded ", "x", "y"]
     source = write_input(tmp_path, series_values(), ids)
     output = run_predict(source, models["mlp"])
-    assert read_output(output)[0] == [series_id.strip() for series_id in ids]
+    assert read_output(output).ids == [series_id.strip() for series_id in ids]
 
 
 @pytest.mark.parametrize("name", ["bilstm_attention", "local_attention"])
 def test_attention_columns_are_weights_per_point_on_the_time_axis(tmp_path, models, name):
     values = series_values()
     source = write_input(tmp_path, values)
-    weights = read_output(run_predict(source, models[name], "--attention", "--batch-size", "4"))[3]
+    output = run_predict(source, models[name], "--attention", "--batch-size", "4")
+    weights = read_output(output).weights
     assert weights.shape == values.shape
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)
-    steps = predict(load(models[name]), values)[1]
+    steps = predict(load(models[name]), as_input(values))[1]
     expected = attention_on_time_axis(steps, N_POINTS, tiny_config(name).downsample)
     np.testing.assert_allclose(weights, expected, rtol=1e-5, atol=1e-9)
 
@@ -156,7 +214,8 @@ def test_attention_models_are_those_whose_forward_returns_weights(name):
     if isinstance(model, FixedFeatures):  # never attention; minirocket would need fitting first
         assert name not in ATTENTION_MODELS
     else:
-        assert (model(torch.zeros(1, N_POINTS))[1] is not None) == (name in ATTENTION_MODELS)
+        weights = model(torch.zeros(1, 1, N_POINTS))[1]
+        assert (weights is not None) == (name in ATTENTION_MODELS)
 
 
 def test_plots_are_real_pngs_named_after_the_ids(tmp_path, models):
@@ -202,25 +261,44 @@ def test_resample_is_linear_over_the_same_span_and_the_identity_at_the_right_len
     np.testing.assert_array_equal(resample(values, N_POINTS), values)
 
 
-def test_other_lengths_are_refused_or_resampled(tmp_path, models):
+@pytest.mark.parametrize("name", ["bilstm_attention", "local_attention", "mlp"])
+@pytest.mark.parametrize("mismatch", ["refuse", "resample"])
+def test_shorter_series_are_padded_with_their_lengths_never_resampled(
+    tmp_path, models, name, mismatch
+):
+    """Every model takes lengths; the MLP sees zeros past them."""
     short = series_values(n_points=40)
-    source, model = write_input(tmp_path, short), models["bilstm_attention"]
+    flags = ["--length-mismatch", mismatch] + (["--attention"] if name != "mlp" else [])
+    found = read_output(run_predict(write_input(tmp_path, short), models[name], *flags))
+    padded = np.zeros((len(short), 1, N_POINTS), dtype=np.float32)
+    padded[:, 0, :40] = short
+    lengths = np.full(len(short), 40)
+    probabilities, steps = predict(load(models[name]), padded, lengths)
+    np.testing.assert_array_equal(found.probabilities.astype(np.float32), probabilities)
+    if name == "mlp":
+        return
+    assert found.weights.shape == short.shape  # on the input's 40 points
+    np.testing.assert_allclose(found.weights.sum(axis=1), 1.0, atol=1e-5)
+    expected = attention_on_time_axis(steps, N_POINTS, tiny_config(name).downsample)[:, :40]
+    np.testing.assert_allclose(found.weights, expected, rtol=1e-5, atol=1e-9)
+
+
+def test_longer_series_are_refused_naming_the_row_or_resampled(tmp_path, models):
+    long = series_values(n_points=80)
+    source, model = write_input(tmp_path, long), models["bilstm_attention"]
     message = (
-        f"{source}: series of 40 points, but the model {model} was trained on 60; "
-        "allowed: series of 60 points, or --length-mismatch resample"
+        f"{source}: row 2 (id '1'): series of 80 points, but the model {model} was trained on "
+        "60; allowed: series of at most 60 points (shorter ones are padded), or "
+        "--length-mismatch resample"
     )
-    with pytest.raises(PipelineError, match=re.escape(message)):
+    with pytest.raises(PipelineError, match=f"^{re.escape(message)}$"):
         run_predict(source, model)
     assert_no_output(tmp_path)
-    output = run_predict(source, model, "--length-mismatch", "resample", "--attention")
-    _, probabilities, _, weights = read_output(output)
-    expected = predict(load(models["bilstm_attention"]), resample(short, N_POINTS))[0]
-    np.testing.assert_array_equal(probabilities.astype(np.float32), expected)
-    assert weights.shape == short.shape  # on the input's 40 points
-    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)
-    single = write_input(tmp_path, short[:, :1])
-    with pytest.raises(PipelineError, match="series of 1 point cannot be resampled; allowed"):
-        run_predict(single, model, "--length-mismatch", "resample", output=tmp_path / "one.csv")
+    found = read_output(run_predict(source, model, "--length-mismatch", "resample", "--attention"))
+    expected = predict(load(model), as_input(resample(long, N_POINTS)))[0]
+    np.testing.assert_array_equal(found.probabilities.astype(np.float32), expected)
+    assert found.weights.shape == long.shape  # on the input's 80 points
+    np.testing.assert_allclose(found.weights.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_resample_at_the_models_length_changes_nothing(tmp_path, models):
@@ -230,6 +308,12 @@ def test_resample_at_the_models_length_changes_nothing(tmp_path, models):
         flags = ["--attention", "--length-mismatch", mismatch]
         outputs.append(run_predict(source, models["local_attention"], *flags).read_bytes())
     assert outputs[0] == outputs[1]
+    short = write_input(tmp_path, series_values(n_points=30))  # padded under both
+    outputs = []
+    for mismatch in ("refuse", "resample"):
+        flags = ["--attention", "--length-mismatch", mismatch]
+        outputs.append(run_predict(short, models["local_attention"], *flags).read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def test_incompatible_model_and_bad_flags_are_pipeline_errors(tmp_path, models):
@@ -237,7 +321,8 @@ def test_incompatible_model_and_bad_flags_are_pipeline_errors(tmp_path, models):
     config = tiny_config("bilstm_attention")
     wrong = tmp_path / "wrong.pt"
     model = tiny_model("bilstm_attention", N_POINTS)
-    save_model(wrong, model, dataclasses.replace(config, hidden_size=16), N_POINTS)
+    changed = dataclasses.replace(config, hidden_size=16)
+    save_model(wrong, model, changed, N_POINTS, 1, SYNTHETIC_CLASSES)
     with pytest.raises(PipelineError, match=f"model file {wrong} is not a usable model"):
         run_predict(source, wrong)
     for flags, message in [
@@ -266,7 +351,10 @@ def test_cli_predicts_and_prints_a_one_line_summary(tmp_path, models):
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("predicted 6 series of ") and "series/s; wrote" in done.stderr
-    assert len(read_output(tmp_path / "out.csv")[0]) == 6
+    found = read_output(tmp_path / "out.csv")
+    counts = [found.predictions.count(name) for name in SYNTHETIC_CLASSES]
+    rule = "(anomalous when p_anomalous >= 0.5)"
+    assert f": {counts[0]} normal, {counts[1]} anomalous {rule} in " in done.stderr
 
 
 @pytest.mark.parametrize("problem", ["truncated model", "bad series file"])
@@ -293,6 +381,7 @@ def test_help_exits_0_and_mentions_every_flag():
     assert done.returncode == 0
     flags = ["--model", "--layout", "--header", "--id-column", "--label-column", "--threshold"]
     flags += ["--attention", "ucr", "numpy.savetxt", "model.standardize = false"]
+    flags += [".ts", ".arff", "@classLabel false", "channel", "p_<class>", "prediction", "padded"]
     flags += ["--plots", "--length-mismatch", "--batch-size", "--threads", "evaluate.threshold"]
     for flag in flags:
         assert flag in done.stdout, flag
@@ -306,12 +395,12 @@ def test_a_standardized_model_gives_the_same_probabilities_at_any_scale(tmp_path
         scaled = (values * factor).astype(np.float32)
         output = tmp_path / "scaled.csv"
         run_predict(write_input(tmp_path, scaled), models["standardized"], output=output)
-        ids, probabilities, labels, _ = read_output(output)
-        assert ids == expected[0] and np.isfinite(probabilities).all()
+        found = read_output(output)
+        assert found.ids == expected.ids and np.isfinite(found.probabilities).all()
         if factor == 2.0**100:  # a power of two: exactly
-            np.testing.assert_array_equal(probabilities, expected[1])
-        np.testing.assert_allclose(probabilities, expected[1], rtol=0, atol=1e-6)
-        np.testing.assert_array_equal(labels, expected[2])
+            np.testing.assert_array_equal(found.probabilities, expected.probabilities)
+        np.testing.assert_allclose(found.probabilities, expected.probabilities, rtol=0, atol=1e-6)
+        assert found.predictions == expected.predictions
 
 
 def test_a_score_that_is_not_finite_is_one_line_naming_the_row_exit_2_and_no_output(
@@ -335,10 +424,10 @@ def test_a_csv_without_a_header_row_is_read_whole(tmp_path, models):
     values = series_values()
     source = tmp_path / "saved.csv"
     np.savetxt(source, values, delimiter=",")
-    ids, probabilities, _, _ = read_output(run_predict(source, models["mlp"]))
-    assert ids == ["1", "2", "3", "4", "5", "6"]  # line numbers, the first line a series too
+    found = read_output(run_predict(source, models["mlp"]))
+    assert found.ids == ["1", "2", "3", "4", "5", "6"]  # line numbers, the first line a series too
     np.testing.assert_array_equal(
-        probabilities.astype(np.float32), predict(load(models["mlp"]), values)[0]
+        found.probabilities.astype(np.float32), predict(load(models["mlp"]), as_input(values))[0]
     )
 
 
@@ -356,9 +445,9 @@ def test_a_first_row_of_column_numbers_is_neither_header_nor_series_silently(tmp
     with pytest.raises(PipelineError, match=re.escape(message)):
         run_predict(source, models["mlp"])
     assert_no_output(tmp_path)
-    ids = read_output(run_predict(source, models["mlp"], "--header", "yes"))[0]
+    ids = read_output(run_predict(source, models["mlp"], "--header", "yes")).ids
     assert ids == ["2", "3", "4", "5", "6", "7"]
-    ids = read_output(run_predict(source, models["mlp"], "--header", "no"))[0]
+    ids = read_output(run_predict(source, models["mlp"], "--header", "no")).ids
     assert ids == ["1", "2", "3", "4", "5", "6", "7"]
 
 
@@ -372,8 +461,8 @@ def test_a_ucr_file_with_the_label_first_and_no_header_reads_with_layout_ucr(
     np.savetxt(source, np.column_stack([np.arange(6) % 2, values]), delimiter=delimiter, fmt="%.9g")
     expected = read_output(run_predict(write_input(tmp_path, values), models["mlp"]))
     output = read_output(run_predict(source, models["mlp"], "--layout", "ucr"))
-    assert output[0] == expected[0]
-    np.testing.assert_array_equal(output[1], expected[1])
+    assert output.ids == expected.ids
+    np.testing.assert_array_equal(output.probabilities, expected.probabilities)
     if delimiter == ",":  # read as wide, the label is one point too many, and the message says so
         hint = "61 points, but the model .* was trained on 60 \\(a label first\\? --layout ucr"
         with pytest.raises(PipelineError, match=hint):
@@ -429,3 +518,283 @@ def test_predict_over_its_own_input_is_one_line_exit_2_and_the_input_is_kept(tmp
         "or its other outputs\n"
     )
     assert source.read_bytes() == before
+
+
+# a 3-class, 3-channel model trained on series of unequal length
+
+
+def motion_series(n: int, seed: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """(series, labels): n series (3 channels, 20 to 40 points) float32, labels 0..2 (CLASSES).
+
+    Each channel drifts down, stays flat or rises (by class), at its own
+    rate, with noise; series 0 is the longest (WIDTH points).
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % len(CLASSES)
+    lengths = rng.integers(20, WIDTH + 1, size=n)
+    lengths[0] = WIDTH
+    series = []
+    for label, length in zip(labels, lengths):
+        t = np.linspace(0.0, 1.0, length)
+        rates = np.array([1.0, 2.0, 0.5])[:, None] * (label - 1.0)  # (3, 1)
+        series.append((rates * t + 0.1 * rng.normal(size=(3, length))).astype(np.float32))
+    return series, labels
+
+
+def padded(series: list[np.ndarray], width: int = WIDTH) -> tuple[np.ndarray, np.ndarray]:
+    """(series (n, channels, width) float32 zero past each length, lengths (n,))."""
+    values = np.zeros((len(series), series[0].shape[0], width), dtype=np.float32)
+    lengths = np.array([s.shape[1] for s in series])
+    for k, s in enumerate(series):
+        values[k, :, : s.shape[1]] = s
+    return values, lengths
+
+
+def as_dataset(series: list[np.ndarray], labels: np.ndarray) -> Dataset:
+    values, lengths = padded(series)
+    table = np.zeros(len(series), dtype=TABLE_DTYPE)
+    table["id"] = np.arange(len(series))
+    table["label"] = labels
+    table["amplitude"] = table["frequency"] = np.nan
+    table["segment_start"] = table["segment_end"] = NO_SEGMENT
+    table["length"] = lengths
+    return Dataset(values, table, CLASSES)
+
+
+@pytest.fixture(scope="module")
+def motion_model(tmp_path_factory) -> Path:
+    """local_attention trained a few epochs on 60 series: 3 classes, 3 channels, 20-40 points."""
+    params = build(Params, tiny_raw_params()).train
+    params = dataclasses.replace(params, max_epochs=4, patience=4, min_steps=120)
+    train_set = as_dataset(*motion_series(48, seed=1))
+    val_set = as_dataset(*motion_series(12, seed=2))
+    config = tiny_config("local_attention")
+    model, config, _ = fit_model(config, params, train_set, val_set, lambda stats: None)
+    path = tmp_path_factory.mktemp("motion") / "model.pt"
+    save_model(path, model, config, WIDTH, len(CHANNELS), CLASSES)
+    return path
+
+
+def write_ts(path: Path, series: list[np.ndarray], labels: list[str] | None = None) -> Path:
+    """A .ts file as the archives write them (labels after the last ':', or @classLabel false)."""
+    declared = "true " + " ".join(CLASSES) if labels is not None else "false"
+    lines = [
+        "# made by tests/test_predict.py",
+        "@problemName motion",
+        "@timeStamps false",
+        "@missing false",
+        "@univariate false",
+        f"@dimension {series[0].shape[0]}",
+        "@equalLength false",
+        f"@classLabel {declared}",
+        "@data",
+    ]
+    for k, values in enumerate(series):
+        channels = [",".join(f"{v:.9g}" for v in channel) for channel in values.tolist()]
+        lines.append(":".join(channels + ([] if labels is None else [labels[k]])))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+TS_FIRST_ROW = 10  # the line of a write_ts file's first series
+
+
+def write_long(path: Path, series: list[np.ndarray], ids: list[str] | None = None) -> Path:
+    """A long CSV with a channel column: id,t,channel,value, the channels interleaved."""
+    ids = ids or [str(TS_FIRST_ROW + k) for k in range(len(series))]  # as a .ts file's ids
+    lines = ["id,t,channel,value"]
+    for series_id, values in zip(ids, series):
+        for t in range(values.shape[1]):
+            lines += [f"{series_id},{t},{c},{v:.9g}" for c, v in zip(CHANNELS, values[:, t])]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_ts_file_and_a_long_csv_give_the_models_class_probabilities(tmp_path, motion_model):
+    series, labels = motion_series(9, seed=3)
+    ts = write_ts(tmp_path / "motion.ts", series, [CLASSES[k] for k in labels])
+    long = write_long(tmp_path / "motion.csv", series)
+    from_ts = run_predict(ts, motion_model, "--attention", output=tmp_path / "ts.csv")
+    from_long = run_predict(long, motion_model, "--attention", output=tmp_path / "long.csv")
+    assert from_ts.read_bytes() == from_long.read_bytes()
+    found = read_output(from_ts)
+    assert found.classes == CLASSES
+    assert found.ids == [str(TS_FIRST_ROW + k) for k in range(9)]  # line numbers
+    np.testing.assert_allclose(found.probabilities.sum(axis=1), 1.0, atol=1e-6)
+    assert found.predictions == [CLASSES[k] for k in found.probabilities.argmax(axis=1)]
+    values, lengths = padded(series)
+    expected = predict(load(motion_model), values, lengths)[0]
+    np.testing.assert_allclose(found.probabilities, expected, rtol=0, atol=1e-6)
+
+
+def test_attention_of_each_series_is_on_its_own_points_the_rest_empty(tmp_path, motion_model):
+    series, _ = motion_series(9, seed=4)
+    found = read_output(
+        run_predict(write_long(tmp_path / "in.csv", series), motion_model, "--attention")
+    )
+    assert found.weights.shape == (9, WIDTH)  # the longest series' points
+    values, lengths = padded(series)
+    steps = predict(load(motion_model), values, lengths)[1]
+    on_axis = attention_on_time_axis(steps, WIDTH, tiny_config("local_attention").downsample)
+    for k, length in enumerate(lengths):
+        assert not np.isnan(found.weights[k, :length]).any()
+        assert np.isnan(found.weights[k, length:]).all()  # empty cells
+        assert found.texts[k][-(WIDTH - length) :] == [""] * (WIDTH - length) or length == WIDTH
+        np.testing.assert_allclose(found.weights[k, :length].sum(), 1.0, atol=1e-5)
+        np.testing.assert_allclose(found.weights[k, :length], on_axis[k, :length], atol=1e-6)
+
+
+def test_a_series_gets_the_same_probabilities_alone_or_among_longer_ones(tmp_path, motion_model):
+    """Padding is internal: a series' result does not depend on the file or batch it is in."""
+    series, _ = motion_series(9, seed=5)
+    k = int(np.argmin([s.shape[1] for s in series]))
+    alone = read_output(
+        run_predict(write_long(tmp_path / "alone.csv", [series[k]]), motion_model, "--attention")
+    )
+    source = write_long(tmp_path / "all.csv", series)
+    for batch_size in ("1", "4", "1000"):
+        found = read_output(
+            run_predict(source, motion_model, "--attention", "--batch-size", batch_size)
+        )
+        np.testing.assert_allclose(found.probabilities[k], alone.probabilities[0], atol=1e-6)
+        length = series[k].shape[1]
+        np.testing.assert_allclose(found.weights[k, :length], alone.weights[0], atol=1e-6)
+
+
+def test_weight_columns_widen_when_a_later_batch_has_a_longer_series(tmp_path, motion_model):
+    series, _ = motion_series(9, seed=6)
+    series = sorted(series, key=lambda s: s.shape[1])  # the longest last
+    source = write_long(tmp_path / "in.csv", series)
+    whole = run_predict(source, motion_model, "--attention", output=tmp_path / "whole.csv")
+    for batch_size in ("1", "2"):
+        output = tmp_path / f"batches_{batch_size}.csv"
+        run_predict(source, motion_model, "--attention", "--batch-size", batch_size, output=output)
+        found, expected = read_output(output), read_output(whole)
+        assert output.read_text().split("\n")[0] == whole.read_text().split("\n")[0]  # header
+        assert found.ids == expected.ids and found.predictions == expected.predictions
+        np.testing.assert_allclose(found.probabilities, expected.probabilities, atol=1e-6)
+        np.testing.assert_allclose(found.weights, expected.weights, atol=1e-6)  # NaN: NaN
+    assert read_output(whole).weights.shape == (9, WIDTH)
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+def test_a_ts_file_without_labels_is_read(tmp_path, motion_model):
+    series, _ = motion_series(5, seed=7)
+    labelled = write_ts(tmp_path / "labelled.ts", series, ["up", "down", "??", "x", "up"])
+    unlabelled = write_ts(tmp_path / "unlabelled.ts", series)
+    outputs = [
+        run_predict(path, motion_model, output=tmp_path / f"{path.stem}.csv").read_bytes()
+        for path in (labelled, unlabelled)
+    ]
+    assert outputs[0] == outputs[1]  # the labels are not read, nor checked against the classes
+
+
+def test_csv_flags_with_a_ts_file_are_refused(tmp_path, motion_model):
+    source = write_ts(tmp_path / "in.ts", motion_series(3, seed=8)[0])
+    for flags in (["--label-column", "label"], ["--header", "no"], ["--id-column", "name"]):
+        with pytest.raises(PipelineError, match=f"^{flags[0]}: {source} is read by aeon's loader"):
+            run_predict(source, motion_model, *flags)
+    assert_no_output(tmp_path)
+
+
+def test_another_channel_count_than_the_models_is_one_line_naming_the_row(
+    tmp_path, models, motion_model
+):
+    one = write_input(tmp_path, series_values(n_points=30))
+    message = (
+        f"error: {one}: row 2 (id '1'): 1 channel, but the model {motion_model} was trained "
+        f"on 3 (several channels: a long CSV with a 'channel' column, or a .ts file); allowed: "
+        "series of 3 channels\n"
+    )
+    done = cli(str(one), str(tmp_path / "out.csv"), "--model", str(motion_model))
+    assert done.returncode == 2 and done.stderr == message
+    three = write_long(tmp_path / "three.csv", motion_series(3, seed=9)[0], ["a", "b", "c"])
+    message = rf"^{three}: row 2 \(id 'a'\): 3 channels, but the model .* was trained on 1; allowed"
+    with pytest.raises(PipelineError, match=message):
+        run_predict(three, models["local_attention"])
+    assert_no_output(tmp_path)
+
+
+def test_a_longer_series_among_shorter_ones_is_refused_or_resampled(tmp_path, motion_model):
+    series, _ = motion_series(4, seed=10)
+    rng = np.random.default_rng(11)
+    series[2] = rng.normal(size=(3, 50)).astype(np.float32)  # longer than the model's 40
+    source = write_long(tmp_path / "in.csv", series)
+    message = (
+        f"{source}: row {1 + 3 * sum(s.shape[1] for s in series[:2]) + 1} (id '12'): series of "
+        f"50 points, but the model {motion_model} was trained on 40; allowed: series of at most "
+        "40 points (shorter ones are padded), or --length-mismatch resample"
+    )
+    with pytest.raises(PipelineError, match=f"^{re.escape(message)}$"):
+        run_predict(source, motion_model)
+    assert_no_output(tmp_path)
+    flags = ["--length-mismatch", "resample", "--attention"]
+    found = read_output(run_predict(source, motion_model, *flags))
+    assert found.weights.shape == (4, 50)  # the longest series, on its own points
+    np.testing.assert_allclose(np.nansum(found.weights, axis=1), 1.0, atol=1e-5)
+    model = load(motion_model)
+    expected = predict(model, resample(series[2], WIDTH)[None])[0][0]
+    np.testing.assert_allclose(found.probabilities[2], expected, atol=1e-6)
+    shorter = [s for k, s in enumerate(series) if k != 2]
+    values, lengths = padded(shorter)
+    expected = predict(model, values, lengths)[0]
+    np.testing.assert_allclose(found.probabilities[[0, 1, 3]], expected, atol=1e-6)
+
+
+def test_threshold_is_refused_for_more_than_two_classes(tmp_path, motion_model):
+    source = write_ts(tmp_path / "in.ts", motion_series(3, seed=12)[0])
+    message = "--threshold 0.3: the model .* has 3 classes, whose prediction is the most probable"
+    with pytest.raises(PipelineError, match=message):
+        run_predict(source, motion_model, "--threshold", "0.3")
+
+
+def test_plots_of_several_channels_show_each_series_on_its_own_points(
+    tmp_path, motion_model, monkeypatch
+):
+    drawn = []
+
+    def record(view: SeriesView, path: Path) -> None:
+        drawn.append(view)
+        save_series_plot(view, path)
+
+    monkeypatch.setattr(attention_ts.predict, "save_series_plot", record)
+    series, _ = motion_series(3, seed=13)
+    plots = tmp_path / "plots"
+    source = write_ts(tmp_path / "in.ts", series)
+    output = run_predict(source, motion_model, "--plots", str(plots), "--attention")
+    assert sorted(path.name for path in plots.iterdir()) == ["10.png", "11.png", "12.png"]
+    for path in plots.iterdir():
+        image = matplotlib.image.imread(path)
+        assert image.shape[0] > 100 and image.shape[1] > 300 and image.std() > 0.05
+    found = read_output(output)
+    for k, view in enumerate(drawn):
+        length = series[k].shape[1]
+        assert view.classes == CLASSES and view.length == length and view.label is None
+        np.testing.assert_array_equal(view.values, series[k])  # (3, length)
+        assert view.attention.shape == (length,)
+        np.testing.assert_allclose(view.attention, found.weights[k, :length], atol=1e-6)
+        name = found.predictions[k]
+        p = found.probabilities[k, CLASSES.index(name)]
+        assert view.title.startswith(f"series {10 + k}: predicted {name} (p={p:.3f})")
+
+
+def test_an_arff_file_is_read_by_aeon_its_labels_ignored(tmp_path, models):
+    values = series_values()
+    lines = ["@relation sines"] + [f"@attribute t{i} numeric" for i in range(N_POINTS)]
+    lines += ["@attribute target {a,b}", "@data"]
+    lines += [",".join(f"{v:.9g}" for v in row) + ",a" for row in values.tolist()]
+    source = tmp_path / "sines.arff"
+    source.write_text("\n".join(lines) + "\n")
+    found = read_output(run_predict(source, models["mlp"]))
+    expected = read_output(run_predict(write_input(tmp_path, values), models["mlp"]))
+    assert found.ids == [str(N_POINTS + 4 + k) for k in range(len(values))]  # line numbers
+    np.testing.assert_array_equal(found.probabilities, expected.probabilities)
+
+
+def test_a_ts_file_without_a_classlabel_line_is_refused(tmp_path, motion_model):
+    source = write_ts(tmp_path / "in.ts", motion_series(3, seed=14)[0])
+    source.write_text(source.read_text().replace("@classLabel false\n", ""))
+    message = f"^{source}: no @classLabel line in the header .*; allowed: @classLabel false"
+    with pytest.raises(PipelineError, match=message):
+        run_predict(source, motion_model)
+    assert_no_output(tmp_path)
