@@ -13,7 +13,7 @@ from attention_ts.models import build_model
 from attention_ts.params import ParamsError, resolve_config
 from attention_ts.stage import PipelineError
 from attention_ts.training import (
-    MIN_VALIDATION_SERIES,
+    MIN_VALIDATION_PER_CLASS,
     evaluate_loss,
     fit_model,
     make_deterministic,
@@ -50,10 +50,11 @@ def test_same_seed_gives_identical_weights(tiny_params):
 
 
 def test_early_stopping_restores_the_best_epoch(tiny_params):
-    generate_params = dataclasses.replace(tiny_params.generate, n_series=400)  # 40 val series
+    generate_params = dataclasses.replace(tiny_params.generate, n_series=400)  # 20 val per class
     params = dataclasses.replace(tiny_params, generate=generate_params)
     model, result, val_set = _fit(params, max_epochs=8, patience=1, lr=0.05)
-    assert result.early_stopping and len(val_set.table) >= MIN_VALIDATION_SERIES
+    assert result.early_stopping
+    assert np.bincount(val_set.table["label"]).min() >= MIN_VALIDATION_PER_CLASS
     best = min(result.history, key=lambda s: s.val_loss)
     assert result.best_epoch == best.epoch
     assert result.epochs_run <= 8 and result.epochs_run - result.best_epoch <= 1
@@ -180,9 +181,12 @@ def test_downsample_auto_per_length_and_model(tiny_params, name, n_points, expec
 
 
 def test_a_tiny_validation_split_keeps_the_last_epoch(tiny_params):
-    """24 validation series would choose the epoch by chance: all epochs run, the last is kept."""
-    model, result, val_set = _fit(tiny_params, max_epochs=4, patience=1, lr=0.05)
-    assert len(val_set.table) < MIN_VALIDATION_SERIES and not result.early_stopping
+    """8 validation series per class would choose the epoch by chance: all run, the last kept."""
+    generate_params = dataclasses.replace(tiny_params.generate, n_series=160)  # 8 per class
+    params = dataclasses.replace(tiny_params, generate=generate_params)
+    model, result, val_set = _fit(params, max_epochs=4, patience=1, lr=0.05)
+    assert np.bincount(val_set.table["label"]).min() < MIN_VALIDATION_PER_CLASS
+    assert not result.early_stopping
     assert result.epochs_run == 4 and result.best_epoch == 4
     assert result.summary()["early_stopping"] is False
     x, y = torch.from_numpy(val_set.series), torch.from_numpy(val_set.table["label"])
