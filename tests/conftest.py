@@ -15,6 +15,7 @@ import torch
 from ruamel.yaml import YAML
 from torch import nn
 
+from attention_ts.data import NO_SEGMENT, TABLE_DTYPE, Dataset
 from attention_ts.models import FixedFeatures, build_model
 from attention_ts.params import ModelParams, Params, build, read_params_file
 
@@ -102,3 +103,26 @@ def tiny_model(
         shape = (16, n_channels, n_points)
         model.fit_features(np.random.default_rng(0).normal(size=shape).astype(np.float32), None, 0)
     return model
+
+
+def padded(series: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """`series` (n, channels, points) with zeros past each length, as datasets hold it."""
+    steps = np.arange(series.shape[2])[None, None, :]
+    return np.where(steps < lengths[:, None, None], series, 0.0).astype(np.float32)
+
+
+def file_like_dataset(
+    classes: tuple[str, ...], n: int, channels: int, points: int = 60, seed: int = 1
+) -> Dataset:
+    """What a user's file becomes: random series of unequal lengths (20 to `points`), no segments.
+
+    Series k has class k % len(classes).
+    """
+    rng = np.random.default_rng(seed)
+    table = np.zeros(n, dtype=TABLE_DTYPE)
+    table["id"] = np.arange(n)
+    table["label"] = np.arange(n) % len(classes)
+    table["amplitude"] = table["frequency"] = np.nan
+    table["segment_start"] = table["segment_end"] = NO_SEGMENT
+    table["length"] = rng.integers(20, points + 1, size=n)
+    return Dataset(padded(rng.normal(size=(n, channels, points)), table["length"]), table, classes)

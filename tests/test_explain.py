@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from attention_ts.data import NO_SEGMENT, SYNTHETIC_CLASSES, TABLE_DTYPE, Dataset, generate
+from attention_ts.data import SYNTHETIC_CLASSES, Dataset, generate
 from attention_ts.evaluation import evaluate_model
 from attention_ts.explain import (
     gradient_saliency,
@@ -17,7 +17,7 @@ from attention_ts.explain import (
 )
 from attention_ts.models import Checkpoint, build_model
 from attention_ts.stage import PipelineError
-from tests.conftest import tiny_config, tiny_model
+from tests.conftest import file_like_dataset, padded, tiny_config, tiny_model
 
 
 def _random_series(n: int, points: int, channels: int = 1) -> np.ndarray:
@@ -81,19 +81,13 @@ def test_saliency_is_exactly_zero_past_each_series_length():
     np.testing.assert_allclose(saliency[1], np.full(6, 1 / 6))
 
 
-def _padded(series: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """`series` with zeros past each length, as a padded dataset holds them."""
-    steps = np.arange(series.shape[2])[None, None, :]
-    return np.where(steps < lengths[:, None, None], series, 0.0).astype(np.float32)
-
-
 @pytest.mark.parametrize("name", ["bilstm_attention", "local_attention", "cnn", "mlp", "lstm"])
 def test_every_kind_of_weights_is_exactly_zero_past_each_series_length(name):
     torch.manual_seed(0)
     model = build_model(tiny_config(name), 60, n_channels=3, n_classes=3)
     checkpoint = Checkpoint(model, tiny_config(name), 60, 3, ("a", "b", "c"))
     lengths = np.array([60, 35, 20, 12])
-    series = _padded(_random_series(4, 60, channels=3), lengths)
+    series = padded(_random_series(4, 60, channels=3), lengths)
     weights = point_weights(checkpoint, series, lengths)
     assert "saliency" in weights
     for kind_weights in weights.values():
@@ -160,21 +154,8 @@ def test_heatmap_rows_are_the_first_anomalous_series_sorted_by_segment_start(tin
         assert any(np.array_equal(row, weights["attention"][i]) for i in index)
 
 
-def _file_data(n: int = 30, points: int = 60) -> Dataset:
-    """What a user's file of 3 classes and 2 channels, of unequal lengths, becomes: no segments."""
-    rng = np.random.default_rng(1)
-    table = np.zeros(n, dtype=TABLE_DTYPE)
-    table["id"] = np.arange(n)
-    table["label"] = np.arange(n) % 3
-    table["amplitude"] = table["frequency"] = np.nan
-    table["segment_start"] = table["segment_end"] = NO_SEGMENT
-    table["length"] = rng.integers(20, points + 1, size=n)
-    series = _padded(rng.normal(size=(n, 2, points)), table["length"])
-    return Dataset(series, table, ("cat", "dog", "bird"))
-
-
 def test_data_without_known_segments_gets_the_spread_of_its_weights_only():
-    test = _file_data()
+    test = file_like_dataset(("cat", "dog", "bird"), n=30, channels=2)
     config = tiny_config("local_attention")
     torch.manual_seed(0)
     model = build_model(config, 60, n_channels=2, n_classes=3)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from attention_ts.data import NO_SEGMENT, SYNTHETIC_CLASSES, TABLE_DTYPE, Dataset, generate
+from attention_ts.data import SYNTHETIC_CLASSES, generate
 from attention_ts.models import Checkpoint, build_model
 from attention_ts.plotting import (
     SeriesView,
@@ -22,7 +22,7 @@ from attention_ts.plotting import (
     save_series_plot,
 )
 from stages.plot_attention import save_plots, series_views
-from tests.conftest import tiny_config
+from tests.conftest import file_like_dataset, tiny_config
 
 BINARY = ("normal", "anomalous")
 
@@ -196,23 +196,8 @@ def test_argmax_histogram_draws_a_line_per_kind(tmp_path):
     assert _dark_pixels(tmp_path / "two.png") > _dark_pixels(tmp_path / "one.png")
 
 
-def _file_data(n: int = 24, points: int = 60) -> Dataset:
-    """A user's file of 3 classes (one name with a space) and 3 channels of unequal lengths."""
-    rng = np.random.default_rng(2)
-    table = np.zeros(n, dtype=TABLE_DTYPE)
-    table["id"] = np.arange(n)
-    table["label"] = np.arange(n) % 3
-    table["amplitude"] = table["frequency"] = np.nan
-    table["segment_start"] = table["segment_end"] = NO_SEGMENT
-    table["length"] = rng.integers(20, points + 1, size=n)
-    steps = np.arange(points)[None, None, :]
-    values = rng.normal(size=(n, 3, points))
-    series = np.where(steps < table["length"][:, None, None], values, 0.0).astype(np.float32)
-    return Dataset(series, table, ("cat", "dog", "big bird"))
-
-
 def test_plots_of_three_classes_and_three_channels_are_named_after_the_classes(tmp_path):
-    test = _file_data()
+    test = file_like_dataset(("cat", "dog", "big bird"), n=24, channels=3, seed=2)
     config = tiny_config("local_attention")
     torch.manual_seed(0)
     model = build_model(config, 60, n_channels=3, n_classes=3)
