@@ -126,3 +126,13 @@ def file_like_dataset(
     table["segment_start"] = table["segment_end"] = NO_SEGMENT
     table["length"] = rng.integers(20, points + 1, size=n)
     return Dataset(padded(rng.normal(size=(n, channels, points)), table["length"]), table, classes)
+
+
+def write_file(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    """`text` (or bytes) written to tmp_path/name; its path."""
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path

@@ -17,6 +17,7 @@ from attention_ts import readers
 from attention_ts.readers import LabelledSeries, read_labelled_file
 from attention_ts.series_io import SeriesBatch, SeriesFileError, write_series
 from attention_ts.stage import PipelineError
+from tests.conftest import write_file
 from tests.sample_data import (
     MOTION,
     MOTION_CHANNELS,
@@ -34,18 +35,9 @@ HEADER = "@problemName t\n@timeStamps false\n@univariate true\n@equalLength true
 LABELS = "@classLabel true a b\n"
 
 
-def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
-    path = tmp_path / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text)
-    return path
-
-
 def ts(tmp_path: Path, *lines: str, header: str = HEADER + LABELS, name: str = "s.ts") -> Path:
     """A .ts file: `header`, @data, then `lines`."""
-    return write(tmp_path, name, header + "@data\n" + "".join(line + "\n" for line in lines))
+    return write_file(tmp_path, name, header + "@data\n" + "".join(line + "\n" for line in lines))
 
 
 def error_of(path: Path, **kwargs) -> str:
@@ -119,7 +111,7 @@ def test_long_csv_channels_may_come_in_any_order_and_named_by_number(tmp_path):
         for t in reversed(range(length)):
             for channel in ("10", "2"):  # numbers: sorted as numbers, 2 before 10
                 lines.append(f"{int(channel) * 100 + t},{channel},{t},{series_id},{label}")
-    read = read_labelled_file(write(tmp_path, "l.csv", "\n".join(lines) + "\n"), "label")
+    read = read_labelled_file(write_file(tmp_path, "l.csv", "\n".join(lines) + "\n"), "label")
     np.testing.assert_array_equal(read.series[0], [[200, 201, 202], [1000, 1001, 1002]])
     np.testing.assert_array_equal(read.series[1], [[200, 201], [1000, 1001]])
     assert read.labels == ["p", "q"] and read.rows == [2, 8]
@@ -215,12 +207,12 @@ def test_a_channel_without_any_value_is_refused_under_interpolate(tmp_path):
 
 
 def test_csv_missing_values_refused_or_interpolated(tmp_path):
-    path = write(tmp_path, "m.csv", "id,label,v0,v1,v2,v3\na,x,1,,3,NaN\nb,y,,4,4,5\n")
+    path = write_file(tmp_path, "m.csv", "id,label,v0,v1,v2,v3\na,x,1,,3,NaN\nb,y,,4,4,5\n")
     assert ": row 2, column 4 (v1): empty cell; allowed: finite numbers" in error_of(path)
     read = read_labelled_file(path, "label", missing="interpolate")
     np.testing.assert_array_equal(np.stack(read.series)[:, 0], [[1, 2, 3, 3], [4, 4, 4, 5]])
     assert read.series[0].dtype == np.float32
-    nothing = write(tmp_path, "n.csv", "id,label,v0,v1\na,x,1,2\nb,y,,nan\n")
+    nothing = write_file(tmp_path, "n.csv", "id,label,v0,v1\na,x,1,2\nb,y,,nan\n")
     assert ": row 3: the series: no valid value (all 2 points missing)" in error_of(
         nothing, missing="interpolate"
     )
@@ -232,11 +224,11 @@ def test_long_csv_missing_values_interpolate_per_channel(tmp_path):
         for t, pair in enumerate([("", 5), (2, ""), ("", 7)])
         for channel, value in zip("xy", pair)
     )
-    path = write(tmp_path, "l.csv", text)
+    path = write_file(tmp_path, "l.csv", text)
     assert ": row 2, column 4 (value): empty cell" in error_of(path)
     read = read_labelled_file(path, "label", missing="interpolate")
     np.testing.assert_array_equal(read.series[0], [[2, 2, 2], [5, 6, 7]])
-    bad_t = write(tmp_path, "t.csv", "id,t,value,label\na,0,1,p\na,,2,p\n")
+    bad_t = write_file(tmp_path, "t.csv", "id,t,value,label\na,0,1,p\na,,2,p\n")
     assert ": row 3, column 2 (t): empty cell" in error_of(bad_t, missing="interpolate")
 
 
@@ -262,7 +254,7 @@ def test_blank_lines_and_comments_after_data_are_skipped_and_rows_stay_true(tmp_
 
 def test_crlf_line_endings_and_a_bom_are_read(tmp_path):
     text = "\ufeff" + (HEADER + LABELS + "@data\n1,2,3:a\n 4,5,6:b \n").replace("\n", "\r\n")
-    read = read_labelled_file(write(tmp_path, "w.ts", text.encode()), "label")
+    read = read_labelled_file(write_file(tmp_path, "w.ts", text.encode()), "label")
     assert read.rows == [7, 8] and read.labels == ["a", "b"]
     np.testing.assert_array_equal(np.stack(read.series), [[[1, 2, 3]], [[4, 5, 6]]])
 
@@ -299,7 +291,7 @@ BAD_TS = [  # (header, data lines, expected message after "<path>: ")
 @pytest.mark.parametrize(("header", "lines", "expected"), BAD_TS)
 def test_each_bad_ts_file_is_one_line_naming_the_file(tmp_path, header, lines, expected):
     if lines is None:
-        path = write(tmp_path, "bad.ts", header + "1,2,3:a\n")
+        path = write_file(tmp_path, "bad.ts", header + "1,2,3:a\n")
     else:
         path = ts(tmp_path, *lines, header=header, name="bad.ts")
     assert f"{path}: {expected}" in error_of(path)
@@ -307,13 +299,13 @@ def test_each_bad_ts_file_is_one_line_naming_the_file(tmp_path, header, lines, e
 
 def test_bad_arff_files_name_the_row(tmp_path):
     head = "@relation r\n@attribute a0 numeric\n@attribute a1 numeric\n@attribute c {x,y}\n@data\n"
-    bad = write(tmp_path, "b.arff", head + "1,2,x\n% comment\n1,zz,y\n")
+    bad = write_file(tmp_path, "b.arff", head + "1,2,x\n% comment\n1,zz,y\n")
     assert f"{bad}: row 8, channel 1: 'zz' is not a number" in error_of(bad)
-    ragged = write(tmp_path, "r.arff", head + "1,2,x\n1,2,3,y\n")
+    ragged = write_file(tmp_path, "r.arff", head + "1,2,x\n1,2,3,y\n")
     assert f"{ragged}: row 7: a series of 3 points, the first series 2; allowed" in error_of(ragged)
-    nodata = write(tmp_path, "n.arff", head.replace("@data\n", "") + "1,2,x\n")
+    nodata = write_file(tmp_path, "n.arff", head.replace("@data\n", "") + "1,2,x\n")
     assert f"{nodata}: no @data line; allowed: an .arff file" in error_of(nodata)
-    read = read_labelled_file(write(tmp_path, "ok.arff", head + "1,2,x\n\n% c\n3,4,y\n"), "")
+    read = read_labelled_file(write_file(tmp_path, "ok.arff", head + "1,2,x\n\n% c\n3,4,y\n"), "")
     assert read.rows == [6, 9] and read.labels == ["x", "y"]
 
 
@@ -356,7 +348,7 @@ BAD_CSV = [  # (name, content, expected message after "<path>: ")
 
 @pytest.mark.parametrize(("name", "content", "expected"), BAD_CSV)
 def test_each_bad_csv_or_tsv_is_one_line_naming_the_file(tmp_path, name, content, expected):
-    path = write(tmp_path, name, content)
+    path = write_file(tmp_path, name, content)
     assert f"{path}: {expected}" in error_of(path)
 
 

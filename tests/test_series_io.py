@@ -31,6 +31,7 @@ from attention_ts.series_io import (
     write_series,
 )
 from attention_ts.stage import PipelineError
+from tests.conftest import write_file
 
 VALUES = np.array(
     [[0.5, -1.25, 3e-7, 12345.678, -0.0], [1, 2, 3, 4, 5], [-9.75, 1e30, 0.1, 7, 2.5]],
@@ -40,15 +41,6 @@ IDS = ["a", "b,with comma", 'c "quoted"']
 LABELS = ["normal", "flat", "normal"]
 SERIES = SeriesBatch(IDS, [2, 3, 4], VALUES, LABELS)
 NUMBERS_ALLOWED = f"allowed: {series_io.NUMBERS}"
-
-
-def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
-    path = tmp_path / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text)
-    return path
 
 
 def assert_same(batch: SeriesBatch, ids: list[str], labels: list[str] | None) -> None:
@@ -68,7 +60,9 @@ def test_csv_layouts_round_trip_with_ids_and_labels(tmp_path, layout):
 
 def test_wide_rows_and_ids_are_line_numbers_without_an_id_column(tmp_path):
     rows = "\n".join(",".join(f"{v:.9g}" for v in row) for row in VALUES)
-    path = write(tmp_path, "plain.csv", "p0,p1,p2,p3,p4\n\n" + rows + "\n\n")  # blank lines skipped
+    path = write_file(
+        tmp_path, "plain.csv", "p0,p1,p2,p3,p4\n\n" + rows + "\n\n"
+    )  # blank lines skipped
     batch = read_series(path)
     assert_same(batch, ["3", "4", "5"], None)
     assert batch.rows == [3, 4, 5]
@@ -129,7 +123,7 @@ def test_long_layout_sorts_by_t_and_takes_columns_in_any_order(tmp_path):
         for series_id, row in zip(["x", "y", "z"], VALUES)
         for t, v in reversed(list(enumerate(row)))
     ]
-    path = write(tmp_path, "long.csv", "value,t,id\n" + "\n".join(lines) + "\n")
+    path = write_file(tmp_path, "long.csv", "value,t,id\n" + "\n".join(lines) + "\n")
     batch = read_series(path)
     assert_same(batch, ["x", "y", "z"], None)
     assert batch.rows == [2, 7, 12]  # each series' first line
@@ -140,7 +134,7 @@ def test_quotes_crlf_bom_and_spaces_are_read_as_csv_means_them(tmp_path):
     text = '\ufeff"id","p0","p1","p2","p3","p4"\r\n' + "".join(
         f'" {i} ",{row}\r\n' for i, row in zip(["a", "b", "c"], cells)
     )
-    assert_same(read_series(write(tmp_path, "r.csv", text)), ["a", "b", "c"], None)
+    assert_same(read_series(write_file(tmp_path, "r.csv", text)), ["a", "b", "c"], None)
 
 
 @pytest.mark.parametrize("layout", ["wide", "long", "tsv"])
@@ -164,7 +158,7 @@ def test_batches_concatenate_to_the_whole_file(tmp_path, monkeypatch, layout, ba
 def test_a_bad_line_late_in_the_file_comes_after_the_batches_before_it(tmp_path):
     """Streaming: nothing validates the whole file up front."""
     rows = [f"s{i},1,2" for i in range(10)] + ["s10,1,oops"]
-    path = write(tmp_path, "late.csv", "id,p0,p1\n" + "\n".join(rows) + "\n")
+    path = write_file(tmp_path, "late.csv", "id,p0,p1\n" + "\n".join(rows) + "\n")
     batches = iter_series(path, batch_size=4)
     assert [b.ids[0] for b in (next(batches), next(batches))] == ["s0", "s4"]
     with pytest.raises(SeriesFileError, match="row 12, column 3"):
@@ -248,7 +242,7 @@ ERRORS = [  # (file name, content, read_series kwargs, expected message after "<
 def test_errors_name_the_file_row_and_column_and_what_is_allowed(
     tmp_path, name, content, kwargs, message
 ):
-    path = tmp_path / name if content is None else write(tmp_path, name, content)
+    path = tmp_path / name if content is None else write_file(tmp_path, name, content)
     with pytest.raises(SeriesFileError) as raised:
         read_series(path, **kwargs)
     text = str(raised.value)
@@ -258,7 +252,7 @@ def test_errors_name_the_file_row_and_column_and_what_is_allowed(
 
 
 def test_bad_arguments_are_pipeline_errors(tmp_path):
-    path = write(tmp_path, "ok.csv", HEADER + "a,1,2,3\n")
+    path = write_file(tmp_path, "ok.csv", HEADER + "a,1,2,3\n")
     with pytest.raises(PipelineError, match="layout 'xml' is unknown; allowed: auto, wide"):
         read_series(path, layout="xml")
     with pytest.raises(PipelineError, match="batch size 0; allowed: an integer >= 1"):
@@ -451,26 +445,26 @@ def test_fuzz_the_fast_path_agrees_with_the_reference_where_missing_values_are_a
 
 def test_missing_values_read_as_nan_only_in_value_columns(tmp_path, monkeypatch):
     monkeypatch.setattr(series_io, "parse_cells", None)  # an empty cell stays on the fast path
-    path = write(tmp_path, "m.csv", "id,p0,p1,p2\na,,2,nan\nb,1,,3\n")
+    path = write_file(tmp_path, "m.csv", "id,p0,p1,p2\na,,2,nan\nb,1,,3\n")
     batch = read_series(path, missing=True)
     np.testing.assert_array_equal(batch.values, [[np.nan, 2, np.nan], [1, np.nan, 3]])
     monkeypatch.undo()
     with pytest.raises(SeriesFileError, match="row 2, column 1 \\(id\\): empty id"):
-        read_series(write(tmp_path, "e.csv", "id,p0\n,1\n"), missing=True)
+        read_series(write_file(tmp_path, "e.csv", "id,p0\n,1\n"), missing=True)
     with pytest.raises(SeriesFileError, match="row 2, column 2 \\(p0\\): '-inf' is not a finite"):
-        read_series(write(tmp_path, "i.csv", "id,p0\na,-inf\n"), missing=True)
+        read_series(write_file(tmp_path, "i.csv", "id,p0\na,-inf\n"), missing=True)
 
 
 def test_the_channel_column_and_unequal_lengths_only_where_asked_for(tmp_path):
-    path = write(tmp_path, "c.csv", "id,t,channel,value\na,0,x,1\na,0,y,2\nb,0,x,3\nb,0,y,4\n")
+    path = write_file(tmp_path, "c.csv", "id,t,channel,value\na,0,x,1\na,0,y,2\nb,0,x,3\nb,0,y,4\n")
     with pytest.raises(SeriesFileError, match="row 1, column 3 \\(channel\\): unexpected column"):
         read_series(path)
     listed = read_series_list(path)
     assert listed.ids == ["a", "b"] and listed.rows == [2, 4] and listed.labels is None
     np.testing.assert_array_equal(np.stack(listed.values), [[[1], [2]], [[3], [4]]])
-    ragged = write(tmp_path, "r.csv", "id,t,value\na,0,1\na,1,2\nb,0,3\n")
+    ragged = write_file(tmp_path, "r.csv", "id,t,value\na,0,1\na,1,2\nb,0,3\n")
     with pytest.raises(SeriesFileError, match="row 4, column 1 \\(id\\): series 'b' has 1 points"):
         read_series(ragged)
     assert [v.shape for v in read_series_list(ragged).values] == [(1, 2), (1, 1)]
-    wide = read_series_list(write(tmp_path, "w.csv", "id,p0,p1\na,1,2\n"))
+    wide = read_series_list(write_file(tmp_path, "w.csv", "id,p0,p1\na,1,2\n"))
     assert [v.shape for v in wide.values] == [(1, 2)] and wide.values[0].dtype == np.float32
