@@ -261,7 +261,7 @@ def read_labelled(params: DatasetParams) -> tuple[Dataset, Dataset | None]:
         if channels[0] != channels[1]:
             raise SeriesFileError(
                 test_path,
-                f"series of {channels[1]} channels, the train file {path} has {channels[0]}",
+                f"series of {channels[1]} channel(s), the train file {path} has {channels[0]}",
                 "the same channels in the train and the test file",
             )
         parts.append((test_path, test, f"the train file {path}"))

@@ -74,8 +74,9 @@ all. A summary line goes to stderr.
 letters, digits, ".", "_" and "-" become "_"; a name taken already, ignoring case,
 gets "-row<line>" appended): the series' channels on its own points, the predicted
 class and its probability in the title, and for models with attention the weights
-on a second axis; for models without attention the series alone. Each plot takes a
-few hundredths of a second, so plot a selection of series rather than 100,000.
+on a second axis; for models without attention the series alone. Each plot takes
+about 0.1 s (one channel) to 1 s (12 channels, a panel each), so plot a selection
+of series rather than 100,000.
 
 A series whose score is not finite (its values overflow the arithmetic of a model
 trained with model.standardize = false; standardized models give the same score at

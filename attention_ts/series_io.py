@@ -73,8 +73,8 @@ LONG_COLUMNS = ("t", "value")  # with the id column (and the label column, if an
 LONG_CHUNK_LINES = 65536  # lines (points) parsed at once in the long layout
 SHOWN_CHARS = 20  # a bad cell's text is shown up to this many characters
 NUMBERS = (
-    "finite numbers (missing values: fill them in, drop the series, or choose the "
-    "interpolate policy for missing values)"
+    "finite numbers (missing values: fill them in, drop the series, or in the pipeline set "
+    "dataset.missing: interpolate)"
 )
 NUMBERS_OR_MISSING = "finite numbers, or an empty cell or NaN for a missing value"
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # values are stored as float32

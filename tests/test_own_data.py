@@ -347,5 +347,5 @@ def test_a_channel_count_that_differs_between_train_and_test_is_named():
         read_files(_pair("motion_TRAIN.ts", "shapes_TEST.ts"))
     message = str(error.value)
     assert message.startswith(str(SAMPLES / "shapes_TEST.ts"))
-    assert "series of 1 channels, the train file" in message and "has 3" in message
+    assert "series of 1 channel(s), the train file" in message and "has 3" in message
     assert "allowed: the same channels in the train and the test file" in message
