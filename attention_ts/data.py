@@ -274,6 +274,20 @@ def read_labelled(params: DatasetParams) -> tuple[Dataset, Dataset | None]:
     return datasets[0], (datasets[1] if test is not None else None)
 
 
+def concat(first: Dataset, second: Dataset) -> Dataset:
+    """`first`'s series, then `second`'s: the same classes, channels and points (a new array)."""
+    if first.classes != second.classes or first.series.shape[1:] != second.series.shape[1:]:
+        raise ValueError(
+            f"cannot join series {first.series.shape[1:]} of classes {first.classes} and "
+            f"{second.series.shape[1:]} of {second.classes}"
+        )
+    return Dataset(
+        np.concatenate([first.series, second.series]),
+        np.concatenate([first.table, second.table]),
+        first.classes,
+    )
+
+
 def split(labels: np.ndarray, fractions: tuple[float, ...], seed: int) -> dict:
     """Stratified, seeded, disjoint train/val/test indices into `labels` (each sorted).
 

@@ -20,7 +20,9 @@ from attention_ts.localization import (
     unlocated_scores,
     valid_points,
 )
+from attention_ts.metrics import predicted_classes
 from attention_ts.models import Checkpoint, FixedFeatures, attention_on_time_axis, predict
+from attention_ts.plotting import SeriesView
 
 BATCH_SIZE = 500
 
@@ -153,3 +155,63 @@ def heatmap_rows(
         }
         for kind, kind_weights in weights.items()
     }
+
+
+def _segment(row: np.void) -> tuple[int, int] | None:
+    """[start, end) of the series' flat segment; None if normal or, in a user's file, unknown."""
+    if row["segment_start"] == NO_SEGMENT:
+        return None
+    return int(row["segment_start"]), int(row["segment_end"])
+
+
+def series_views(
+    test: Dataset,
+    checkpoint: Checkpoint,
+    n_per_class: int,
+    seed: int,
+    threshold: float,
+    kind: str = "attention",
+) -> list[list[SeriesView]]:
+    """Up to `n_per_class` test series of each class, drawn by `seed`: a list per class.
+
+    Two classes predict class 1 at probability >= `threshold`, more the most
+    probable (`metrics.predicted_classes`). The weights drawn are the
+    `kind` ("attention" or "saliency", as `point_weights` names them) of
+    each series' valid points, or none when the model has no such weights.
+    """
+    lengths = test.model_lengths()  # None when every series has all points: no mask
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label in range(len(test.classes)):
+        members = np.flatnonzero(test.table["label"] == label)
+        count = min(n_per_class, len(members))
+        chosen = np.sort(rng.choice(members, size=count, replace=False))
+        if count == 0:  # a class the official test file lacks: its row says so
+            rows.append([])
+            continue
+        chosen_lengths = None if lengths is None else lengths[chosen]
+        names = test.subset(chosen).names("test")
+        probabilities, _ = predict(
+            checkpoint.model, test.series[chosen], chosen_lengths, names=names
+        )
+        predictions = predicted_classes(probabilities, threshold)
+        # (count, points), or None for a model without them: the plots then show the signal only
+        weights = point_weights(checkpoint, test.series[chosen], chosen_lengths, names).get(kind)
+        rows.append(
+            [
+                SeriesView(
+                    series_id=int(row["id"]),
+                    values=test.series[index],
+                    length=int(row["length"]),
+                    attention=None if weights is None else weights[k],
+                    weights_name=kind,
+                    classes=checkpoint.classes,
+                    label=label,
+                    prediction=int(predictions[k]),
+                    probability=float(probabilities[k, predictions[k]]),
+                    segment=_segment(row),
+                )
+                for k, (index, row) in enumerate(zip(chosen, test.table[chosen]))
+            ]
+        )
+    return rows

@@ -616,6 +616,8 @@ class FixedFeatures(nn.Module):
     saved with the weights.
     """
 
+    closed_form_head = False  # True: `fit_head(features, labels)` fits the head, no gradient
+
     def __init__(self, n_features: int, dropout: float, n_classes: int = 2) -> None:
         super().__init__()
         self.register_buffer("feature_mean", torch.zeros(n_features))
@@ -694,7 +696,7 @@ MINIROCKET_ARRAYS = (  # what aeon's fitted MiniRocket keeps: its `parameters` t
 
 
 class MiniRocket(FixedFeatures):
-    """aeon's MiniRocket transform, then logistic regression on its standardized features.
+    """aeon's MiniRocket transform, then ridge regression on its standardized features.
 
     MiniRocket convolves each series with 84 fixed kernels at several
     dilations and keeps, for each kernel, dilation and bias, the proportion of
@@ -712,7 +714,12 @@ class MiniRocket(FixedFeatures):
     the padding: a short series' proportions of positive values count the
     convolutions over its zero tail too. Values past the length never matter
     (they are replaced by zeros).
+
+    The head is fitted in closed form, as MiniRocket's authors fit it
+    (`fit_head`), not by gradient: the training loop sees `closed_form_head`.
     """
+
+    closed_form_head = True
 
     def __init__(
         self, config: ModelParams, n_points: int, n_channels: int = 1, n_classes: int = 2
@@ -767,6 +774,31 @@ class MiniRocket(FixedFeatures):
         features = self._fitted_transform()._transform(self._prepare(series, lengths))
         return torch.from_numpy(np.asarray(features, dtype=np.float32))  # (batch, n_features)
 
+    def fit_head(self, features: torch.Tensor, labels: torch.Tensor) -> None:
+        """Fit the head on standardized `features` (n, n_features) of labels (n,) in 0..K-1.
+
+        Ridge regression on targets +1/-1 per class (one column for two
+        classes), its penalty chosen among 10^-3 .. 10^3 (10 values) by
+        leave-one-out error: scikit-learn's RidgeClassifierCV, as in Dempster,
+        Schmidt and Webb, "MiniRocket", KDD 2021 (Section 3.3). Its scores
+        become the head's logits. Raises PipelineError when some class has no
+        series in `labels`.
+        """
+        from sklearn.linear_model import RidgeClassifierCV
+
+        linear = self.head[1]
+        ridge = RidgeClassifierCV(alphas=np.logspace(-3, 3, 10))
+        ridge.fit(features.double().numpy(), labels.numpy())
+        wanted = np.arange(max(linear.out_features, 2))  # one output: two classes
+        if not np.array_equal(ridge.classes_, wanted):
+            raise PipelineError(
+                f"minirocket's head saw classes {ridge.classes_.tolist()} in training; "
+                f"allowed: series of every class {wanted.tolist()}"
+            )
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(ridge.coef_).to(linear.weight.dtype))
+            linear.bias.copy_(torch.from_numpy(ridge.intercept_).to(linear.bias.dtype))
+
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
         for name in MINIROCKET_ARRAYS:  # take the saved shapes, then load as usual
             if prefix + name in state_dict:
@@ -787,9 +819,6 @@ MODELS = {  # keys: params.MODEL_NAMES (a test checks)
     "minirocket": MiniRocket,
     "flat_run_rule": FlatRunRule,
 }
-
-
-ATTENTION_MODELS = ("bilstm_attention", "local_attention")  # those whose weights are not None
 
 
 class Checkpoint(NamedTuple):

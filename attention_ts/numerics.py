@@ -14,6 +14,7 @@ test's subprocesses) inherit them.
 | oneMKL | BLAS (linear layers), vector math | MKL_CBWR (its CNR mode) | COMPATIBLE |
 | oneDNN | convolutions, the LSTM | ONEDNN_MAX_CPU_ISA | AVX2 |
 | numba | MiniRocket's transform | NUMBA_CPU_NAME, NUMBA_CPU_FEATURES | x86-64-v3, none added |
+| OpenBLAS | MiniRocket's ridge head (scikit-learn) | OPENBLAS_CORETYPE | Haswell (AVX2) |
 
 Why these levels, measured with torch 2.13.0 (oneMKL 2024.2, oneDNN 3.12):
 - oneMKL accepts its AVX2 branch (or any ISA branch) only on Intel CPUs; on
@@ -60,6 +61,7 @@ PINS = {
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "NUMBA_CPU_NAME": "x86-64-v3",  # LLVM's name for AVX2 + FMA (+ BMI, F16C, ...)
     "NUMBA_CPU_FEATURES": "",  # none added to the name's own (numba adds the host's otherwise)
+    "OPENBLAS_CORETYPE": "Haswell",  # its AVX2 kernels; DYNAMIC_ARCH picks the host's otherwise
 }
 ATEN_CAPABILITY = "AVX2"  # what torch.backends.cpu.get_cpu_capability() reports when pinned
 MKL_CBWR_BRANCH = 1  # mkl_cbwr_get(MKL_CBWR_BRANCH): the branch in use (mkl_cbwr.h)

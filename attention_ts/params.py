@@ -28,6 +28,7 @@ from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.constructor import SafeConstructor
 
 from attention_ts.data import canonical_label, class_counts, split_counts
+from attention_ts.readers import archive_datasets
 from attention_ts.stage import PipelineError
 
 PARAMS_FILE = Path("params.yaml")
@@ -43,6 +44,8 @@ MODEL_NAMES = (
     "minirocket",
     "flat_run_rule",
 )
+ATTENTION_MODELS = ("bilstm_attention", "local_attention")  # models whose weights are not None
+SYNTHETIC_ONLY = ("flat_run_rule",)  # models made for the flat segment of the synthetic task
 SOURCES = ("generate", "file")
 DATA_SUFFIXES = (".csv", ".tsv", ".ts", ".arff")
 MISSING_POLICIES = ("refuse", "interpolate")
@@ -61,6 +64,8 @@ LOCAL_MIN_STRIDE = 3  # model.downsample = auto: the least stride of local_atten
 T = TypeVar("T")
 Labels = NewType("Labels", list)  # class labels as written in a data file, and in params.yaml
 Stride = NewType("Stride", object)  # an integer >= 1, or "auto"
+Names = NewType("Names", list)  # a non-empty list of distinct names
+Ids = NewType("Ids", list)  # a non-empty list of distinct integers >= 0
 
 
 class ParamsError(PipelineError):
@@ -252,6 +257,33 @@ class LocalizationParams:
 
 
 @dataclass(frozen=True)
+class BenchmarkParams:
+    """The archive benchmark (benchmark/dvc.yaml): which datasets, models and resamples."""
+
+    datasets: Names  # classification datasets aeon ships (readers.archive_datasets)
+    models: Names  # entries of `compare`, trained with their settings there
+    resamples: Ids  # 0: the official split; r > 0: aeon's stratified resample r of train + test
+    val: float = fraction(low_open=True, high_open=True)  # of each train split, to validate on
+    seed: int = non_negative()  # seeds the validation split
+    plot_series: int = positive()  # test series per class in each dataset's attention pictures
+
+    def check(self, key: str) -> None:
+        if len(self.models) < 2:
+            raise ParamsError(
+                f"{key}.models = {self.models} is invalid; allowed: two or more models to compare"
+            )
+        shipped = archive_datasets()
+        for name in self.datasets:
+            if name not in shipped:
+                close = difflib.get_close_matches(name, shipped, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ParamsError(
+                    f"{key}.datasets: {name!r} is not a classification dataset aeon ships{hint}; "
+                    f"allowed: {', '.join(shipped)}"
+                )
+
+
+@dataclass(frozen=True)
 class Params:
     dataset: DatasetParams
     generate: GenerateParams
@@ -262,6 +294,7 @@ class Params:
     plot: PlotParams
     localization: LocalizationParams
     compare: dict  # model name -> its changes to model.* and train.*; see compare_config
+    benchmark: BenchmarkParams
 
     def check(self, key: str) -> None:
         if self.dataset.source == "generate":  # a file's series are checked when it is read
@@ -280,6 +313,13 @@ class Params:
             )
         for name in self.compare:
             self.compare_config(name)
+        applicable = [name for name in self.compare if name not in SYNTHETIC_ONLY]
+        for name in self.benchmark.models:
+            if name not in applicable:
+                raise ParamsError(
+                    f"benchmark.models: {name!r} is not an entry of compare that applies to "
+                    f"archive data; allowed: {', '.join(applicable)}"
+                )
 
     def compare_config(self, name: str) -> tuple[ModelParams, TrainParams]:
         """model.* and train.* of `name` in the comparison: the shared ones, changed by its entry.
@@ -393,6 +433,15 @@ def _check_type(key: str, value: Any, kind: type) -> Any:
             f"an integer >= 1 (1 = no conv front end, the original model), or auto (a stride "
             f"that leaves about {AUTO_STEPS} steps)"
         )
+    elif kind is Names:
+        ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+        ok = ok and 0 < len(value) == len(set(value))
+        allowed = "a non-empty list of distinct names"
+    elif kind is Ids:
+        ok = isinstance(value, list) and 0 < len(value) == len(set(value))
+        ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ok = ok and all(0 <= v <= MAX_INT for v in value)
+        allowed = "a non-empty list of distinct integers >= 0"
     elif kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
         allowed = f"an integer (at most {MAX_INT} in size)"

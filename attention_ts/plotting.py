@@ -42,6 +42,7 @@ class SeriesView:
     prediction: int
     probability: float  # the model's probability of the predicted class
     segment: tuple[int, int] | None  # [start, end) of the flat part, None if normal or unknown
+    weights_name: str = "attention"  # what `attention` holds: attention, or a saliency map
 
     @property
     def title(self) -> str:
@@ -59,13 +60,15 @@ class SeriesView:
         """This series' localization scores (see `localization`), for the title."""
         weights = self.attention[None, : self.length]  # (1, valid points)
         if self.segment is None:
-            return f"attention entropy {normalized_entropy(weights)[0]:.2f} (uniform = 1)"
+            entropy = normalized_entropy(weights)[0]
+            return f"{self.weights_name} entropy {entropy:.2f} (uniform = 1)"
         start, end = (np.array([border]) for border in self.segment)
         mass = mass_inside(weights, segment_mask(start, end, weights.shape[1]))[0]
         fraction = (end[0] - start[0]) / weights.shape[1]
         hit = pointing_hits(weights, start, end, tolerance=0)[0]
         where = {1.0: "inside", 0.0: "outside"}.get(hit, f"{hit:.0%} inside")  # ties: a share
-        return f"attention in segment {mass:.2f} ({mass / fraction:.1f} x uniform), arg-max {where}"
+        lift = mass / fraction
+        return f"{self.weights_name} in segment {mass:.2f} ({lift:.1f} x uniform), arg-max {where}"
 
     @property
     def channels(self) -> int:
@@ -77,12 +80,15 @@ class SeriesView:
         return 1 if self.channels <= STACKED_CHANNELS else self.channels
 
 
-def _draw_attention(ax: plt.Axes, steps: np.ndarray, attention: np.ndarray, label: bool) -> None:
-    """The attention as a filled step curve on a right-hand axis, behind the signal."""
+def _draw_attention(ax: plt.Axes, steps: np.ndarray, attention: np.ndarray, label: str) -> None:
+    """The weights as a filled step curve on a right-hand axis, behind the signal.
+
+    `label`: the axis title ("attention", "saliency"); "" in a small panel of many.
+    """
     weights = ax.twinx()
     weights.fill_between(steps, attention, step="mid", color="tab:orange", alpha=0.5)
     if label:
-        weights.set_ylabel("attention", color="tab:orange")
+        weights.set_ylabel(label, color="tab:orange")
     else:  # a small panel of many
         weights.tick_params(labelsize=6)
     weights.set_ylim(bottom=0)
@@ -110,7 +116,7 @@ def draw_series(ax: plt.Axes, view: SeriesView) -> None:
     if view.segment is not None:
         ax.axvspan(*view.segment, color="tab:red", alpha=0.15, label="true flat segment")
     if view.attention is not None:
-        _draw_attention(ax, steps, view.attention[: view.length], label=True)
+        _draw_attention(ax, steps, view.attention[: view.length], label=view.weights_name)
     ax.set_title(view.title, fontsize=9)
 
 
@@ -124,7 +130,7 @@ def draw_panels(axes: Sequence[plt.Axes], view: SeriesView) -> None:
         if view.segment is not None:
             ax.axvspan(*view.segment, color="tab:red", alpha=0.15)
         if view.attention is not None:
-            _draw_attention(ax, steps, view.attention[: view.length], label=False)
+            _draw_attention(ax, steps, view.attention[: view.length], label="")
     axes[-1].set_xlabel("time step")
     axes[0].set_title(view.title, fontsize=9)
 

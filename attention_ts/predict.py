@@ -105,12 +105,12 @@ from attention_ts.io import atomic_output, check_outputs
 from attention_ts.localization import on_valid_points
 from attention_ts.metrics import predicted_classes
 from attention_ts.models import (
-    ATTENTION_MODELS,
     Checkpoint,
     attention_on_time_axis,
     load_model,
     predict,
 )
+from attention_ts.params import ATTENTION_MODELS
 from attention_ts.plotting import SeriesView, save_series_plot
 from attention_ts.readers import AEON_SUFFIXES, CHANNEL_COLUMN, read_unlabelled_file
 from attention_ts.series_io import HEADERS, LAYOUTS, csv_cell, iter_series, show

@@ -36,6 +36,7 @@ float32's range are refused under both.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import tempfile
 from collections.abc import Iterator
@@ -74,6 +75,41 @@ class LabelledSeries(NamedTuple):
     labels: list[str]  # (n,) text, stripped
     ids: list[str]  # (n,) the id column's text, else the line number as text
     rows: list[int]  # (n,) 1-based line of each series in the file (long CSV: its first line)
+
+
+def archive_folder() -> Path:
+    """The folder of UCR/UEA datasets inside the installed aeon package (`aeon/datasets/data`).
+
+    Found without importing aeon (numba compiles on import). Each dataset is
+    a folder `<name>/` holding `<name>_TRAIN.ts` and `<name>_TEST.ts`.
+    """
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or not spec.submodule_search_locations:
+        raise PipelineError("aeon is not installed; allowed: pip install -r requirements.txt")
+    return Path(spec.submodule_search_locations[0]) / "datasets" / "data"
+
+
+def archive_files(name: str) -> tuple[Path, Path]:
+    """The official train and test `.ts` files of archive dataset `name` that aeon ships."""
+    folder = archive_folder() / name
+    return folder / f"{name}_TRAIN.ts", folder / f"{name}_TEST.ts"
+
+
+def archive_datasets() -> list[str]:
+    """The classification datasets aeon ships with an official train/test split, sorted.
+
+    Those whose `.ts` header declares class labels; aeon's regression and
+    forecasting examples also have a TRAIN file, but no `@classLabel true`.
+    """
+    names = []
+    for folder in sorted(archive_folder().iterdir()):
+        train, test = archive_files(folder.name)
+        if train.is_file() and test.is_file():
+            with open(train, errors="replace") as stream:
+                header = "".join(line for line, _ in zip(stream, range(200)))
+            if "@classlabel true" in header.lower():
+                names.append(folder.name)
+    return names
 
 
 def read_labelled_file(path: Path, label_column: str, missing: str = "refuse") -> LabelledSeries:

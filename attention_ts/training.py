@@ -105,7 +105,9 @@ def make_deterministic(seed: int, threads: int, device: torch.device = CPU) -> N
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
+    # torch.use_deterministic_algorithms, less its import of torch._inductor (1.7 s per process,
+    # to set a flag of torch.compile, which nothing here uses)
+    torch._C._set_deterministic_algorithms(True, warn_only=device.type == "cuda")
 
 
 def make_optimizer(model: nn.Module, params: TrainParams) -> torch.optim.Optimizer:
@@ -242,6 +244,8 @@ def train(
     x_train, x_val, logits_of, with_lengths = _training_inputs(
         model, train_set, val_set, params.seed
     )
+    if getattr(model, "closed_form_head", False):
+        return _fit_closed_form(model, logits_of, x_train, x_val, train_set, val_set, on_epoch)
     n_train, n_val = (
         _tensor(d.model_lengths()) if with_lengths else None for d in (train_set, val_set)
     )
@@ -301,6 +305,25 @@ def train(
     model.to("cpu")
     steps = len(history) * passes * batches_per_pass
     return TrainResult(best_epoch, best_loss, len(history), history, passes, steps, early_stopping)
+
+
+def _fit_closed_form(
+    model: FixedFeatures,
+    logits_of: Logits,
+    x_train: torch.Tensor,
+    x_val: torch.Tensor,
+    train_set: Dataset,
+    val_set: Dataset,
+    on_epoch: Callable[[EpochStats], None],
+) -> TrainResult:
+    """Fit a closed-form head (`FixedFeatures.fit_head`) on the train features: one "epoch"."""
+    y_train, y_val = (torch.from_numpy(d.table["label"]) for d in (train_set, val_set))
+    model.fit_head(x_train, y_train)
+    train_loss, _ = evaluate_loss(model, logits_of, x_train, None, y_train)
+    val_loss, val_f1 = evaluate_loss(model, logits_of, x_val, None, y_val)
+    stats = EpochStats(1, train_loss, val_loss, val_f1)
+    on_epoch(stats)
+    return TrainResult(1, val_loss, 1, [stats], 1, 0, True)
 
 
 def fit_model(

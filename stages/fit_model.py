@@ -12,26 +12,16 @@ timing.json (train seconds, inference series/s on the test split).
 """
 
 import argparse
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from attention_ts.comparison import (
-    FIT_DIR,
-    HEATMAP_FILE,
-    MODEL_FILE,
-    SCORES_FILE,
-    TIMING_FILE,
-    save_heatmaps,
-)
+from attention_ts.comparison import FIT_DIR, HEATMAP_FILE, save_heatmaps
 from attention_ts.data import load_dataset
-from attention_ts.evaluation import evaluate_model, inference_throughput
 from attention_ts.explain import heatmap_rows, localization_report
-from attention_ts.io import atomic_output, write_json
-from attention_ts.models import Checkpoint, count_parameters, save_model
+from attention_ts.fitting import fit_and_score, save_fit
+from attention_ts.io import atomic_output
 from attention_ts.params import MODEL_NAMES, load_params
 from attention_ts.stage import PipelineError, run
-from attention_ts.training import fit_model
 
 SPLIT_DIR = Path("data/split")
 
@@ -46,40 +36,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"compare.{name} is not in params.yaml; allowed: {', '.join(params.compare)}"
         )
     config, train_params = params.compare_config(name)
-    train_set, val_set, test_set = (
-        load_dataset(SPLIT_DIR, split) for split in ("train", "val", "test")
-    )
-
-    start = time.perf_counter()
-    model, config, result = fit_model(
-        config, train_params, train_set, val_set, lambda s: print(name, s)
-    )
-    train_seconds = time.perf_counter() - start
-    metrics, _ = evaluate_model(model, val_set, test_set, params.evaluate.threshold)
-    series_per_s = inference_throughput(model, test_set.series, lengths=test_set.model_lengths())
-    _, n_channels, n_points = train_set.series.shape
-    checkpoint = Checkpoint(model, config, n_points, n_channels, train_set.classes)
-    localization, weights = localization_report(checkpoint, test_set, params.localization.tolerance)
+    splits = tuple(load_dataset(SPLIT_DIR, split) for split in ("train", "val", "test"))
+    fitted = fit_and_score(name, config, train_params, splits, params.evaluate.threshold)
+    test_set = splits[2]
+    tolerance = params.localization.tolerance
+    localization, weights = localization_report(fitted.checkpoint, test_set, tolerance)
     heatmaps = heatmap_rows(weights, test_set, params.localization.heatmap_series)
 
     with atomic_output(FIT_DIR / name) as tmp:
         tmp.mkdir()
-        save_model(tmp / MODEL_FILE, model, config, n_points, n_channels, train_set.classes)
-        scores = {
-            "test": metrics,
-            "train": result.summary(),
-            "n_parameters": count_parameters(model),
-            "localization": localization,
-        }
-        write_json(tmp / SCORES_FILE, scores)
+        save_fit(tmp, fitted, localization=localization)
         save_heatmaps(tmp / HEATMAP_FILE, heatmaps)
-        timing = {
-            "train_seconds": round(train_seconds, 2),
-            "inference_series_per_s": round(series_per_s),
-        }
-        write_json(tmp / TIMING_FILE, timing)
+    metrics = fitted.metrics
     f1 = f"F1 {metrics['f1']:.4f}" if "f1" in metrics else f"macro F1 {metrics['macro_f1']:.4f}"
-    print(f"{name}: test {f1}, ROC AUC {metrics['roc_auc']:.4f}, {timing}")
+    print(f"{name}: test {f1}, ROC AUC {metrics['roc_auc']:.4f}, {fitted.timing}")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ def tiny_raw_params() -> dict:
     raw["train"].update(max_epochs=3, batch_size=32, threads=1, min_steps=0)
     raw["plot"].update(n_per_class=2)
     raw["compare"] = TINY_COMPARE
+    raw["benchmark"].update(datasets=["UnitTest"], models=["local_attention", "minirocket"])
+    raw["benchmark"].update(resamples=[0, 1])
     return raw
 
 

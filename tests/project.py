@@ -20,6 +20,9 @@ from tests.conftest import REPO, tiny_raw_params, write_params
 PROJECT_FILES = [
     "dvc.yaml",
     "compare/dvc.yaml",
+    "benchmark/dvc.yaml",
+    "benchmark/reference.csv",
+    "requirements.txt",  # pins aeon, whose archive files the benchmark reads: its split's dep
     ".dvcignore",
     ".gitignore",
     ".dvc/config",

@@ -16,12 +16,16 @@ from tests.conftest import REPO, default_raw_params, read_yaml
 
 PACKAGE = "attention_ts"
 COMPARE_YAML = read_yaml(REPO / "compare/dvc.yaml")
+BENCHMARK_YAML = read_yaml(REPO / "benchmark/dvc.yaml")
 STAGES = {
     **read_yaml(REPO / "dvc.yaml")["stages"],
     # the fit stages are one template (foreach ... do:) instantiated per model
     **{f"compare:{name}": s.get("do", s) for name, s in COMPARE_YAML["stages"].items()},
+    # a template (matrix:) per kind of cell: one stage per dataset x model x resample
+    **{f"benchmark:{name}": s for name, s in BENCHMARK_YAML["stages"].items()},
 }
 PER_MODEL_KEY = "compare.${key}"
+PER_CELL_KEY = "compare.${item.model}"
 
 
 def _local_imports(path: Path) -> set[str]:
@@ -69,7 +73,7 @@ def test_stage_params_are_fully_qualified_existing_keys(name):
     for key in STAGES[name].get("params", []):
         section, _, leaf = key.partition(".")
         if section == "compare":  # a mapping of models: read whole, or one model's entry
-            assert key in ("compare", PER_MODEL_KEY)
+            assert key in ("compare", PER_MODEL_KEY, PER_CELL_KEY)
             continue
         assert leaf, f"{name} lists the whole section {key}; list the keys it reads"
         assert leaf in raw[section], f"{name} lists {key}, which params.yaml does not have"
@@ -80,7 +84,7 @@ def test_every_param_is_read_by_some_stage():
     raw = default_raw_params()
     every = {f"{section}.{key}" for section, keys in raw.items() for key in keys}
     per_model = {f"compare.{name}" for name in raw["compare"]}
-    assert every - per_model == listed - {"compare", PER_MODEL_KEY}
+    assert every - per_model == listed - {"compare", PER_MODEL_KEY, PER_CELL_KEY}
 
 
 def test_each_model_fit_reads_the_train_stage_settings_except_the_model_name():
@@ -89,3 +93,16 @@ def test_each_model_fit_reads_the_train_stage_settings_except_the_model_name():
     scoring = set(STAGES["evaluate"]["params"]) | set(STAGES["attention_metrics"]["params"])
     assert set(fit) == set(train) - {"model.name"} | {PER_MODEL_KEY} | scoring
     assert COMPARE_YAML["stages"]["fit"]["foreach"] == "${compare}"
+
+
+def test_each_benchmark_cell_reads_what_a_comparison_fit_reads_except_where_it_looks():
+    cell = set(STAGES["benchmark:fit"]["params"])
+    fit = set(STAGES["compare:fit"]["params"])
+    localization = {"localization.tolerance", "localization.heatmap_series"}  # no segment there
+    assert cell == fit - localization - {PER_MODEL_KEY} | {PER_CELL_KEY}
+    matrix = BENCHMARK_YAML["stages"]["fit"]["matrix"]
+    assert matrix == {
+        "dataset": "${benchmark.datasets}",
+        "model": "${benchmark.models}",
+        "resample": "${benchmark.resamples}",
+    }

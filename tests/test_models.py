@@ -12,7 +12,6 @@ import torch
 from torch import nn
 
 from attention_ts.models import (
-    ATTENTION_MODELS,
     MODELS,
     FlatRunRule,
     GatedAttention,
@@ -27,7 +26,7 @@ from attention_ts.models import (
     standardize,
     valid_steps,
 )
-from attention_ts.params import MODEL_NAMES
+from attention_ts.params import ATTENTION_MODELS, MODEL_NAMES
 from attention_ts.stage import PipelineError
 from tests.conftest import ORIGINAL, tiny_config, tiny_model
 
@@ -552,3 +551,30 @@ def test_a_checkpoint_without_channels_and_classes_is_refused_in_one_line(tmp_pa
     with pytest.raises(PipelineError, match=message) as caught:
         load_model(path)
     assert "\n" not in str(caught.value)
+
+
+def test_minirocket_is_the_published_classifier_ridge_head_and_all(tiny_params):
+    """Our minirocket (transform + closed-form ridge head) predicts as aeon's MiniRocketClassifier.
+
+    That classifier is the authors' recipe (MiniRocket features, RidgeClassifierCV); our
+    features are standardized by the sample std rather than the population one, which moves
+    the ridge penalty grid by a hair, so a few test series may differ.
+    """
+    from aeon.classification.convolution_based import MiniRocketClassifier
+
+    from attention_ts.benchmark import resample_split
+    from attention_ts.data import read_labelled
+    from attention_ts.params import DatasetParams
+    from attention_ts.readers import archive_files
+    from attention_ts.training import fit_model
+
+    train_file, test_file = archive_files("ItalyPowerDemand")
+    files = DatasetParams("file", str(train_file), str(test_file), "label", [], "refuse")
+    train, test = resample_split(*read_labelled(files), 0)
+    config = dataclasses.replace(tiny_config("minirocket"), n_kernels=10_000, standardize=False)
+    model, _, _ = fit_model(config, tiny_params.train, train, train, lambda stats: None)
+    ours = predict(model, test.series)[0].argmax(axis=1)
+    theirs = MiniRocketClassifier(random_state=tiny_params.train.seed)
+    theirs.fit(train.series, train.table["label"])
+    agree = np.mean(ours == theirs.predict(test.series))
+    assert agree >= 0.98

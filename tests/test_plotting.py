@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from attention_ts.data import SYNTHETIC_CLASSES, generate
+from attention_ts.explain import series_views
 from attention_ts.models import Checkpoint, build_model
 from attention_ts.plotting import (
     SeriesView,
@@ -21,7 +22,7 @@ from attention_ts.plotting import (
     save_heatmap_grid,
     save_series_plot,
 )
-from stages.plot_attention import save_plots, series_views
+from stages.plot_attention import save_plots
 from tests.conftest import file_like_dataset, tiny_config
 
 BINARY = ("normal", "anomalous")

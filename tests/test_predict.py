@@ -25,7 +25,6 @@ import torch
 import attention_ts.predict
 from attention_ts.data import NO_SEGMENT, SYNTHETIC_CLASSES, TABLE_DTYPE, Dataset, generate
 from attention_ts.models import (
-    ATTENTION_MODELS,
     FixedFeatures,
     attention_on_time_axis,
     build_model,
@@ -33,7 +32,7 @@ from attention_ts.models import (
     predict,
     save_model,
 )
-from attention_ts.params import MODEL_NAMES, Params, build
+from attention_ts.params import ATTENTION_MODELS, MODEL_NAMES, Params, build
 from attention_ts.plotting import SeriesView, save_series_plot
 from attention_ts.predict import main, resample
 from attention_ts.series_io import SeriesBatch, write_series

@@ -1,0 +1,67 @@
+"""Stage fit@<dataset>-<model>-<resample> of benchmark/dvc.yaml: one cell -> models/benchmark/.../.
+
+    python -m stages.benchmark_fit GunPoint local_attention 0
+
+Trains the model with its settings of the comparison (model.* and train.*,
+changed by compare.<model>) on the resample's train part and scores it on
+its test part, as compare's fit stages do (`fitting.fit_and_score`). A model
+whose head is fitted in closed form (minirocket: ridge regression that picks
+its own penalty by leave-one-out) needs no validation, so it trains on
+train + val, the whole train split, as its authors' published numbers do.
+Writes models/benchmark/<dataset>/<model>/<resample>/: model.pt,
+scores.json (test metrics, validation accuracy of the models that held it
+out) and timing.json (train seconds, inference series/s).
+"""
+
+import argparse
+from collections.abc import Sequence
+
+import numpy as np
+
+from attention_ts.benchmark import cell_dir, split_dir
+from attention_ts.data import concat, load_dataset
+from attention_ts.fitting import fit_and_score, save_fit
+from attention_ts.io import atomic_output
+from attention_ts.metrics import predicted_classes
+from attention_ts.models import MODELS, predict
+from attention_ts.params import MODEL_NAMES, load_params
+from attention_ts.stage import PipelineError, run
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("dataset")
+    parser.add_argument("model", choices=MODEL_NAMES)
+    parser.add_argument("resample", type=int)
+    args = parser.parse_args(argv)
+    params = load_params()
+    if args.model not in params.compare:
+        raise PipelineError(
+            f"compare.{args.model} is not in params.yaml; allowed: {', '.join(params.compare)}"
+        )
+    config, train_params = params.compare_config(args.model)
+    folder = split_dir(args.dataset, args.resample)
+    train, val, test = (load_dataset(folder, name) for name in ("train", "val", "test"))
+    closed_form = getattr(MODELS[args.model], "closed_form_head", False)
+    fit_on = concat(train, val) if closed_form else train
+    fitted = fit_and_score(
+        args.model, config, train_params, (fit_on, val, test), params.evaluate.threshold
+    )
+    validation = {}
+    if not closed_form:
+        lengths = val.model_lengths()
+        probabilities, _ = predict(fitted.checkpoint.model, val.series, lengths)
+        predictions = predicted_classes(probabilities, params.evaluate.threshold)
+        validation["accuracy"] = float(np.mean(predictions == val.table["label"]))
+
+    with atomic_output(cell_dir(args.dataset, args.model, args.resample)) as tmp:
+        tmp.mkdir()
+        save_fit(tmp, fitted, validation=validation)
+    print(
+        f"{args.dataset} {args.model} resample {args.resample}: test accuracy "
+        f"{fitted.metrics['accuracy']:.4f}, {fitted.timing}"
+    )
+
+
+if __name__ == "__main__":
+    run(main)

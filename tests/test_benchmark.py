@@ -1,0 +1,264 @@
+"""The archive benchmark: published numbers with sources, resamples, cells and their summary."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attention_ts.benchmark import (
+    REFERENCE_FILE,
+    REFERENCE_METHODS,
+    choose_attention,
+    mean_ranks,
+    metrics,
+    read_reference,
+    resample_split,
+    summarize,
+    targets,
+)
+from attention_ts.data import read_labelled
+from attention_ts.params import DatasetParams, Params, ParamsError, build
+from attention_ts.readers import archive_datasets, archive_files
+from attention_ts.stage import PipelineError
+from tests.conftest import REPO, default_raw_params
+from tests.project import Project
+
+
+def official(name: str):
+    train, test = archive_files(name)
+    return read_labelled(DatasetParams("file", str(train), str(test), "label", [], "refuse"))
+
+
+def test_every_published_number_has_a_source_and_a_shipped_dataset():
+    table = read_reference(REPO / REFERENCE_FILE)
+    assert len(table) >= 20
+    assert table["source"].str.len().min() > 20  # a file or paper, not a word
+    assert set(table["method"]) == set(REFERENCE_METHODS)
+    assert set(table["dataset"]) <= set(default_raw_params()["benchmark"]["datasets"])
+    assert table["accuracy"].between(0, 1).all()
+    # each 1-NN DTW number is below the same dataset's best published one: no column swapped
+    best = table.groupby("dataset")["accuracy"].max()
+    dtw = table[table["method"] == "dtw_1nn"].set_index("dataset")["accuracy"]
+    assert (dtw <= best[dtw.index]).all()
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("GunPoint,minirocket,0.99,", "no source"),
+        ("GunPoint,minirocket,1.5,paper", "not a number in [0, 1]"),
+        ("GunPoint,minirocket,high,paper", "not a number in [0, 1]"),
+        ("GunPoint,hivecote,0.99,paper", "a method not in"),
+    ],
+)
+def test_a_bad_reference_row_is_named_by_its_line(tmp_path, line, problem):
+    path = tmp_path / "reference.csv"
+    path.write_text("dataset,method,accuracy,source\nGunPoint,rocket,1.0,file\n" + line + "\n")
+    with pytest.raises(
+        PipelineError, match=f"line 3: .*{problem.replace('[', '.').replace(']', '.')}"
+    ):
+        read_reference(path)
+
+
+def test_a_reference_row_given_twice_is_refused(tmp_path):
+    path = tmp_path / "reference.csv"
+    path.write_text("dataset,method,accuracy,source\n" + "GunPoint,rocket,1.0,file\n" * 2)
+    with pytest.raises(PipelineError, match="line 3: a .dataset, method. given twice"):
+        read_reference(path)
+
+
+def test_resample_zero_is_the_official_split_as_aeon_loads_it():
+    from aeon.datasets import load_from_ts_file
+
+    train, test = resample_split(*official("ItalyPowerDemand"), 0)
+    for ours, path in zip((train, test), archive_files("ItalyPowerDemand")):
+        series, labels = load_from_ts_file(str(path))
+        assert np.array_equal(ours.series, series.astype(np.float32))
+        assert [ours.classes[k] for k in ours.table["label"]] == labels.tolist()
+
+
+@pytest.mark.parametrize("resample", [1, 2, 7])
+def test_a_resample_keeps_the_class_counts_and_redraws_the_series(resample):
+    train, test = official("ItalyPowerDemand")
+    new_train, new_test = resample_split(train, test, resample)
+    k = len(train.classes)
+    for old, new in ((train, new_train), (test, new_test)):
+        counts = np.bincount(old.table["label"], minlength=k)
+        assert np.array_equal(np.bincount(new.table["label"], minlength=k), counts)
+    ids = np.concatenate([new_train.table["id"], new_test.table["id"]])
+    assert np.array_equal(np.sort(ids), np.arange(len(train.table) + len(test.table)))
+    pool = np.concatenate([train.series, test.series])
+    assert np.array_equal(new_train.series, pool[new_train.table["id"]])  # each id is its series
+    assert not np.array_equal(new_train.series, train.series)
+    again, _ = resample_split(train, test, resample)  # seeded by the resample number
+    assert np.array_equal(again.table["id"], new_train.table["id"])
+
+
+def cells_frame() -> pd.DataFrame:
+    """Two datasets x three models x two resamples, with made-up scores."""
+    rows = []
+    accuracy = {"cnn": 0.9, "local_attention": 0.8, "bilstm_attention": 0.85}
+    validation = {"cnn": 0.9, "local_attention": 0.95, "bilstm_attention": 0.7}  # not test's order
+    for dataset in ("A", "B"):
+        for model, value in accuracy.items():
+            for resample, shift in ((0, -0.05), (1, 0.05)):
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "model": model,
+                        "resample": resample,
+                        "accuracy": value + shift,
+                        "balanced_accuracy": value,
+                        "macro_f1": value,
+                        "val_accuracy": validation[model],
+                        "train_seconds": 1.0 + resample,
+                        "inference_series_per_s": 100.0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_the_summary_is_the_mean_and_std_over_resamples():
+    summary = summarize(cells_frame())
+    found = metrics(summary)
+    assert found["A"]["cnn"]["accuracy"] == pytest.approx(0.9)
+    assert found["A"]["cnn"]["accuracy_std"] == pytest.approx(0.05)  # population std of +-0.05
+    assert found["B"]["local_attention"]["macro_f1_std"] == 0
+    assert summary["train_seconds"].tolist() == [1.5] * 6  # the median of 1 and 2
+    assert mean_ranks(summary) == {"cnn": 1.0, "local_attention": 3.0, "bilstm_attention": 2.0}
+
+
+def test_the_attention_model_is_chosen_on_validation_not_on_test():
+    summary = summarize(cells_frame())
+    assert choose_attention(summary) == "local_attention"  # worse on test, better on validation
+    no_attention = summary[summary["model"] == "cnn"]
+    assert choose_attention(no_attention) is None
+
+
+def test_the_targets_compare_with_the_published_numbers():
+    summary = summarize(cells_frame())
+    reference = pd.DataFrame(
+        {
+            "dataset": ["A", "B", "A"],
+            "method": ["dtw_1nn", "dtw_1nn", "minirocket"],
+            "accuracy": [0.7, 0.81, 0.84],
+            "source": ["s"] * 3,
+        }
+    )
+    found = targets(summary, reference, "local_attention")
+    assert found["dtw"]["A"]["at_least"] and not found["dtw"]["B"]["at_least"]
+    margin = found["minirocket_margin"]
+    assert margin["datasets"] == ["A"] and margin["difference"] == pytest.approx(-0.04)
+    assert not margin["within"]  # 0.04 below MiniRocket; the target allows 0.03
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"datasets": ["GunPoitn"]},
+            "'GunPoitn' is not a classification dataset aeon ships "
+            r"\(did you mean GunPoint\?\)",
+        ),
+        (
+            {"models": ["cnn", "flat_run_rule"]},
+            "'flat_run_rule' is not an entry of compare that applies",
+        ),
+        ({"models": ["cnn"]}, "two or more models"),
+        ({"resamples": [0, 0]}, "distinct integers >= 0"),
+        ({"resamples": [-1]}, "distinct integers >= 0"),
+        ({"resamples": 3}, "a non-empty list of distinct integers"),
+    ],
+)
+def test_bad_benchmark_params_are_one_clear_error(change, message):
+    raw = default_raw_params()
+    raw["benchmark"].update(change)
+    with pytest.raises(ParamsError, match=message):
+        build(Params, raw)
+
+
+def test_the_archive_has_the_datasets_the_benchmark_names():
+    assert set(default_raw_params()["benchmark"]["datasets"]) <= set(archive_datasets())
+
+
+@pytest.fixture(scope="module")
+def benchmarked(tmp_path_factory):
+    """The tiny project (UnitTest x local_attention, minirocket x resamples 0, 1), benchmarked."""
+    project = Project(tmp_path_factory.mktemp("benchmark"))
+    ran = project.repro("benchmark/dvc.yaml")
+    return project, ran
+
+
+def test_the_benchmark_runs_one_stage_per_cell_through_dvc(benchmarked):
+    project, ran = benchmarked
+    cells = {
+        f"benchmark/dvc.yaml:fit@UnitTest-{m}-{r}"
+        for m in ("local_attention", "minirocket")
+        for r in (0, 1)
+    }
+    assert cells <= ran
+    assert "benchmark/dvc.yaml:summary" in ran
+    assert project.repro("benchmark/dvc.yaml") == set()  # up to date
+
+
+def test_the_benchmark_table_agrees_with_the_cells(benchmarked):
+    project, _ = benchmarked
+    table = project.json("metrics/benchmark.json")
+    for model in ("local_attention", "minirocket"):
+        accuracies = [
+            project.json(f"models/benchmark/UnitTest/{model}/{r}/scores.json")["test"]["accuracy"]
+            for r in (0, 1)
+        ]
+        row = table["UnitTest"][model]
+        assert row["accuracy"] == pytest.approx(np.mean(accuracies))
+        assert row["accuracy_std"] == pytest.approx(np.std(accuracies))
+        assert set(row) == {
+            f"{k}{s}" for k in ("accuracy", "balanced_accuracy", "macro_f1") for s in ("", "_std")
+        }
+    summary = project.json("metrics/benchmark_summary.json")
+    assert summary["targets"]["attention_model"] == "local_attention"
+    assert not math.isnan(summary["validation_accuracy"]["local_attention"])
+    markdown = (project.root / "reports/benchmark/accuracy.md").read_text()
+    assert f"{table['UnitTest']['minirocket']['accuracy']:.3f} ±" in markdown
+    for picture in (
+        "plots/benchmark/critical_difference.png",
+        "plots/benchmark/pairwise_scatter.png",
+    ):
+        assert (project.root / picture).stat().st_size > 1000
+    for kind in ("attention", "saliency"):
+        pictures = (project.root / f"plots/benchmark/{kind}/UnitTest").iterdir()
+        assert [p.name for p in pictures] == ["local_attention.png"]
+
+
+def test_minirocket_trains_on_the_whole_train_split_and_the_networks_hold_out_validation(
+    benchmarked,
+):
+    project, _ = benchmarked
+    scores = {
+        m: project.json(f"models/benchmark/UnitTest/{m}/0/scores.json")
+        for m in ("local_attention", "minirocket")
+    }
+    assert scores["minirocket"]["validation"] == {}
+    assert 0 <= scores["local_attention"]["validation"]["accuracy"] <= 1
+    split = project.root / "data/benchmark/UnitTest/0"
+    sizes = {
+        name: len((split / f"{name}.csv").read_text().splitlines()) - 1
+        for name in ("train", "val", "test")
+    }
+    assert sizes == {"train": 16, "val": 4, "test": 22}  # UnitTest: 20 train, 22 test
+
+
+def test_adding_a_resample_runs_only_its_cells(benchmarked):
+    project, _ = benchmarked
+    raw = project.params()
+    raw["benchmark"]["resamples"] = [0, 1, 2]
+    project.write_params(raw)
+    ran = project.repro("benchmark/dvc.yaml")
+    fits = {name for name in ran if ":fit@" in name}
+    assert fits == {
+        f"benchmark/dvc.yaml:fit@UnitTest-{m}-2" for m in ("local_attention", "minirocket")
+    }
+    assert "benchmark/dvc.yaml:split@UnitTest-2" in ran and "benchmark/dvc.yaml:summary" in ran
