@@ -1,18 +1,14 @@
-"""The archive benchmark: aeon's datasets resampled, one result per cell, and their summary.
+"""The archive benchmark's results: one per cell, gathered next to the published accuracies.
 
-A cell is one (dataset, model, resample) of benchmark/dvc.yaml. Resample 0
-is the official train/test split as aeon ships it; resample r > 0 is aeon's
-`stratified_resample_data` of train + test with random_state r: the same
-number of train series of each class, drawn anew (the archive's convention,
-as in tsml-eval and the MiniRocket paper's 30 resamples). Each cell writes its
-scores (the same on every rerun) and its timing (measured) under
-models/benchmark/<dataset>/<model>/<resample>/; the summary stage reads
-them back here, next to the published accuracies of benchmark/reference.csv.
+A cell is one (dataset, model, resample) of benchmark/dvc.yaml (the data:
+`archive`). Each writes its scores (the same on every rerun) and its timing
+(measured) under models/benchmark/<dataset>/<model>/<resample>/; the
+summary stage reads them back here, with the published accuracies of
+benchmark/reference.csv, and computes the table, ranks and targets.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -20,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attention_ts.data import Dataset, concat
+from attention_ts.archive import cell_dir
+from attention_ts.io import read_json
 from attention_ts.params import ATTENTION_MODELS
 from attention_ts.stage import PipelineError
 
-DATA_DIR = Path("data/benchmark")  # <dataset>/<resample>/: train, val, test as data.save_dataset
-FIT_DIR = Path("models/benchmark")  # <dataset>/<model>/<resample>/: model.pt, scores, timing
+RERUN = "run `dvc repro benchmark/dvc.yaml` to fit every cell"
 REFERENCE_FILE = Path("benchmark/reference.csv")
 REFERENCE_COLUMNS = ("dataset", "method", "accuracy", "source")
 REFERENCE_METHODS = ("minirocket", "rocket", "inceptiontime", "dtw_1nn")  # in the table's order
@@ -33,50 +29,6 @@ REPORTED = ("accuracy", "balanced_accuracy", "macro_f1")  # test scores, mean an
 TIMINGS = ("train_seconds", "inference_series_per_s")
 HARNESS_TOLERANCE = 0.02  # our minirocket vs the published one: is the harness sound?
 MINIROCKET_MARGIN = 0.03  # target: best attention model's mean accuracy vs published MiniRocket
-
-
-def split_dir(dataset: str, resample: int) -> Path:
-    return DATA_DIR / dataset / str(resample)
-
-
-def cell_dir(dataset: str, model: str, resample: int) -> Path:
-    return FIT_DIR / dataset / model / str(resample)
-
-
-def resample_split(train: Dataset, test: Dataset, resample: int) -> tuple[Dataset, Dataset]:
-    """Train and test series of `resample`: 0 the official split, r > 0 a stratified redraw.
-
-    r > 0 pools train and test and draws, for each class, as many train
-    series as the official train split has (aeon's
-    `benchmarking.resampling.stratified_resample_data`, random_state r);
-    the rest is test. Series are renumbered by their place in the pool
-    (the train file's rows first), so ids stay unique; each split is in pool
-    order. Both datasets must have the same width and classes (as
-    `data.read_labelled` returns them).
-    """
-    if resample == 0:
-        return train, test
-    from aeon.benchmarking.resampling import stratified_resample_data
-
-    pool = concat(train, test)
-    pool.table["id"] = np.arange(len(pool.table))
-    rows = np.arange(len(pool.table))[:, None]  # (n, 1): aeon moves these row numbers around
-    n_train = len(train.table)
-    new_train, _, new_test, _ = stratified_resample_data(
-        rows[:n_train], train.table["label"], rows[n_train:], test.table["label"], resample
-    )
-    return pool.subset(np.sort(new_train[:, 0])), pool.subset(np.sort(new_test[:, 0]))
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise PipelineError(
-            f"{path} not found; run `dvc repro benchmark/dvc.yaml` to fit every cell"
-        ) from None
-    except json.JSONDecodeError as error:
-        raise PipelineError(f"{path} is not valid JSON ({error}); rerun its fit stage") from None
 
 
 def read_cells(datasets: list[str], models: list[str], resamples: list[int]) -> pd.DataFrame:
@@ -90,8 +42,8 @@ def read_cells(datasets: list[str], models: list[str], resamples: list[int]) -> 
         for model in models:
             for resample in resamples:
                 folder = cell_dir(dataset, model, resample)
-                scores = _read_json(folder / "scores.json")
-                timing = _read_json(folder / "timing.json")
+                scores = read_json(folder / "scores.json", RERUN)
+                timing = read_json(folder / "timing.json", RERUN)
                 try:
                     row = {key: scores["test"][key] for key in REPORTED}
                     row["val_accuracy"] = scores["validation"].get("accuracy", math.nan)

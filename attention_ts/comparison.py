@@ -10,14 +10,13 @@ them byte for byte) and a table that also holds the timings.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from attention_ts.io import atomic_output
+from attention_ts.io import atomic_output, read_json
 from attention_ts.stage import PipelineError
 
 FIT_DIR = Path("models/compare")
@@ -26,6 +25,7 @@ SCORES_FILE = "scores.json"
 TIMING_FILE = "timing.json"
 HEATMAP_FILE = "heatmap.npz"  # explain.heatmap_rows of each kind of weights the model has
 
+RERUN = "run `dvc repro compare/dvc.yaml` to train every model"
 TIMING_FIELDS = ("train_seconds", "inference_series_per_s")
 # test scores of each model, in the table's order: class 1's F1 and PR AUC for two classes
 # (tuned_f1: F1 at the val-tuned threshold), macro F1 and accuracy for more
@@ -54,25 +54,14 @@ class ModelResult:
         return [self.model, *self.scores().values(), *self.timing().values()]
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise PipelineError(
-            f"{path} not found; run `dvc repro compare/dvc.yaml` to train every model"
-        ) from None
-    except json.JSONDecodeError as error:
-        raise PipelineError(f"{path} is not valid JSON ({error}); rerun its fit stage") from None
-
-
 def read_result(directory: Path, name: str) -> ModelResult:
     """The result of model `name` from `directory`/`name`/ as its fit stage wrote it.
 
     Two classes (the test metrics have class 1's "f1"): BINARY_SCORES; more:
     MULTICLASS_SCORES.
     """
-    scores = _read_json(directory / name / SCORES_FILE)
-    timing = _read_json(directory / name / TIMING_FILE)
+    scores = read_json(directory / name / SCORES_FILE, RERUN)
+    timing = read_json(directory / name / TIMING_FILE, RERUN)
     try:
         test = scores["test"]
         if "f1" in test:
@@ -123,7 +112,7 @@ def bar_chart_rows(results: list[ModelResult]) -> list[dict[str, Any]]:
 def read_localization(directory: Path, name: str) -> dict[str, dict]:
     """Localization scores of model `name` by kind of weights ("uniform" is the chance level)."""
     try:
-        return _read_json(directory / name / SCORES_FILE)["localization"]
+        return read_json(directory / name / SCORES_FILE, RERUN)["localization"]
     except KeyError:
         raise PipelineError(
             f"{directory / name / SCORES_FILE} lacks localization scores; "

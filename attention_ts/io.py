@@ -70,6 +70,19 @@ def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path]) -> N
                 )
 
 
+def read_json(path: Path, missing: str) -> Any:
+    """What a stage wrote as JSON at `path`; PipelineError naming it when missing or damaged.
+
+    `missing` tells the user how to make it, e.g. "run `dvc repro compare/dvc.yaml`".
+    """
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise PipelineError(f"{path} not found; {missing}") from None
+    except json.JSONDecodeError as error:
+        raise PipelineError(f"{path} is not valid JSON ({error}); rerun its stage") from None
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write `data` as indented JSON, atomically."""
     with atomic_output(path) as tmp:

@@ -313,12 +313,12 @@ class Params:
             )
         for name in self.compare:
             self.compare_config(name)
-        applicable = [name for name in self.compare if name not in SYNTHETIC_ONLY]
-        for name in self.benchmark.models:
+        applicable = [name for name in MODEL_NAMES if name not in SYNTHETIC_ONLY]
+        for name in self.benchmark.models:  # each needs a compare entry too: the fit stage says so
             if name not in applicable:
                 raise ParamsError(
-                    f"benchmark.models: {name!r} is not an entry of compare that applies to "
-                    f"archive data; allowed: {', '.join(applicable)}"
+                    f"benchmark.models: {name!r} is not a model for archive data; allowed: "
+                    + ", ".join(applicable)
                 )
 
     def compare_config(self, name: str) -> tuple[ModelParams, TrainParams]:

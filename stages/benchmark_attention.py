@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from attention_ts.benchmark import cell_dir, split_dir
+from attention_ts.archive import cell_dir, split_dir
 from attention_ts.comparison import MODEL_FILE
 from attention_ts.data import load_dataset
 from attention_ts.explain import series_views

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from attention_ts.benchmark import cell_dir, split_dir
+from attention_ts.archive import cell_dir, split_dir
 from attention_ts.data import concat, load_dataset
 from attention_ts.fitting import fit_and_score, save_fit
 from attention_ts.io import atomic_output
@@ -37,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     params = load_params()
     if args.model not in params.compare:
         raise PipelineError(
-            f"compare.{args.model} is not in params.yaml; allowed: {', '.join(params.compare)}"
+            f"benchmark.models lists {args.model}, which has no compare.{args.model} entry (its "
+            f"settings); allowed: add `{args.model}: {{}}` under compare, or a model of compare "
+            f"({', '.join(params.compare)})"
         )
     config, train_params = params.compare_config(args.model)
     folder = split_dir(args.dataset, args.resample)

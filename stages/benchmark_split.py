@@ -12,7 +12,7 @@ benchmark.seed. Writes train, val and test as data.save_dataset does.
 import argparse
 from collections.abc import Sequence
 
-from attention_ts.benchmark import resample_split, split_dir
+from attention_ts.archive import resample_split, split_dir
 from attention_ts.data import SPLITS, read_labelled, save_dataset, split
 from attention_ts.io import atomic_output
 from attention_ts.params import DatasetParams, load_params

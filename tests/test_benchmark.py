@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from attention_ts.archive import resample_split
 from attention_ts.benchmark import (
     REFERENCE_FILE,
     REFERENCE_METHODS,
@@ -15,7 +16,6 @@ from attention_ts.benchmark import (
     mean_ranks,
     metrics,
     read_reference,
-    resample_split,
     summarize,
     targets,
 )
@@ -165,7 +165,7 @@ def test_the_targets_compare_with_the_published_numbers():
         ),
         (
             {"models": ["cnn", "flat_run_rule"]},
-            "'flat_run_rule' is not an entry of compare that applies",
+            "'flat_run_rule' is not a model for archive data",
         ),
         ({"models": ["cnn"]}, "two or more models"),
         ({"resamples": [0, 0]}, "distinct integers >= 0"),

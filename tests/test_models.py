@@ -562,7 +562,7 @@ def test_minirocket_is_the_published_classifier_ridge_head_and_all(tiny_params):
     """
     from aeon.classification.convolution_based import MiniRocketClassifier
 
-    from attention_ts.benchmark import resample_split
+    from attention_ts.archive import resample_split
     from attention_ts.data import read_labelled
     from attention_ts.params import DatasetParams
     from attention_ts.readers import archive_files
