@@ -779,10 +779,13 @@ class MiniRocket(FixedFeatures):
 
         Ridge regression on targets +1/-1 per class (one column for two
         classes), its penalty chosen among 10^-3 .. 10^3 (10 values) by
-        leave-one-out error: scikit-learn's RidgeClassifierCV, as in Dempster,
-        Schmidt and Webb, "MiniRocket", KDD 2021 (Section 3.3). Its scores
-        become the head's logits. Raises PipelineError when some class has no
-        series in `labels`.
+        leave-one-out error: scikit-learn's RidgeClassifierCV, the classifier
+        of Dempster, Schmidt and Webb, "MiniRocket", KDD 2021, as aeon's
+        MiniRocketClassifier fits it (after StandardScaler(with_mean=False);
+        the paper's code used scikit-learn's since-removed normalize=True,
+        which scales the features, and so the penalty grid, differently).
+        Ridge's scores become the head's logits. Raises PipelineError when
+        some class has no series in `labels`.
         """
         from sklearn.linear_model import RidgeClassifierCV
 

@@ -64,7 +64,7 @@ LOCAL_MIN_STRIDE = 3  # model.downsample = auto: the least stride of local_atten
 T = TypeVar("T")
 Labels = NewType("Labels", list)  # class labels as written in a data file, and in params.yaml
 Stride = NewType("Stride", object)  # an integer >= 1, or "auto"
-Names = NewType("Names", list)  # a non-empty list of distinct names
+Names = NewType("Names", list)  # a list of distinct names
 Ids = NewType("Ids", list)  # a non-empty list of distinct integers >= 0
 
 
@@ -265,13 +265,27 @@ class BenchmarkParams:
     resamples: Ids  # 0: the official split; r > 0: aeon's stratified resample r of train + test
     val: float = fraction(low_open=True, high_open=True)  # of each train split, to validate on
     seed: int = non_negative()  # seeds the validation split
-    plot_series: int = positive()  # test series per class in each dataset's attention pictures
+    explain: Names  # models whose attention and saliency on resample 0 are drawn
+    plot_series: int = positive()  # test series per class in each of those pictures
 
     def check(self, key: str) -> None:
+        if not self.datasets:
+            raise ParamsError(f"{key}.datasets = [] is invalid; allowed: one or more datasets")
         if len(self.models) < 2:
             raise ParamsError(
                 f"{key}.models = {self.models} is invalid; allowed: two or more models to compare"
             )
+        if 0 not in self.resamples:
+            raise ParamsError(
+                f"{key}.resamples = {self.resamples} lacks 0; allowed: a list with 0 (the "
+                "official split, on which the attention pictures are drawn), e.g. [0, 1, 2]"
+            )
+        for name in self.explain:
+            if name not in ATTENTION_MODELS or name not in self.models:
+                raise ParamsError(
+                    f"{key}.explain: {name!r} is not an attention model of {key}.models; "
+                    f"allowed: {', '.join(m for m in ATTENTION_MODELS if m in self.models)}"
+                )
         shipped = archive_datasets()
         for name in self.datasets:
             if name not in shipped:
@@ -435,8 +449,8 @@ def _check_type(key: str, value: Any, kind: type) -> Any:
         )
     elif kind is Names:
         ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-        ok = ok and 0 < len(value) == len(set(value))
-        allowed = "a non-empty list of distinct names"
+        ok = ok and len(value) == len(set(value))
+        allowed = "a list of distinct names"
     elif kind is Ids:
         ok = isinstance(value, list) and 0 < len(value) == len(set(value))
         ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in value)

@@ -323,7 +323,7 @@ def _fit_closed_form(
     val_loss, val_f1 = evaluate_loss(model, logits_of, x_val, None, y_val)
     stats = EpochStats(1, train_loss, val_loss, val_f1)
     on_epoch(stats)
-    return TrainResult(1, val_loss, 1, [stats], 1, 0, True)
+    return TrainResult(1, val_loss, 1, [stats], 1, 0, True)  # True: no epoch chosen, none to report
 
 
 def fit_model(

@@ -8,9 +8,11 @@ benchmark.resamples (attention_ts.benchmark) and benchmark/reference.csv, and wr
   model chosen on validation, and the targets (harness check, >= 1-NN DTW,
   mean within 0.03 of MiniRocket);
 - reports/benchmark/accuracy.{md,csv}: datasets x models, mean +- std
-  accuracy, the published columns beside them, and the mean rank;
+  accuracy, the published columns beside them; balanced_accuracy and
+  macro_f1.{md,csv} the same without them (published numbers are accuracies);
 - reports/benchmark/table.{md,csv}: every score and the median timings per
-  dataset x model (DVC-cached: timings are measured);
+  dataset x model (DVC-cached: timings are measured), timings.json the
+  medians and totals over cells;
 - plots/benchmark/critical_difference.png and pairwise_scatter.png, drawn by
   aeon's results plotting: the critical-difference diagram of all models,
   and the chosen attention model against our minirocket, per dataset.
@@ -57,25 +59,38 @@ SCORE_TITLES = {
 }
 
 
-def accuracy_table(summary: pd.DataFrame, reference: pd.DataFrame, ranks: dict) -> None:
-    """reports/benchmark/accuracy: one row per dataset, mean +- std per model, published beside."""
+def score_table(
+    summary: pd.DataFrame,
+    score: str,
+    reference: pd.DataFrame | None = None,
+    ranks: dict[str, float] | None = None,
+) -> None:
+    """reports/benchmark/<score>: one row per dataset, mean +- std of `score` per model.
+
+    With `reference` (the published accuracies), a column per published
+    method beside the models (empty where no number was found); with
+    `ranks`, a last row of each model's mean rank.
+    """
     models = list(summary["model"].unique())
     cells = summary.set_index(["dataset", "model"])
+    methods = [] if reference is None else list(REFERENCE_METHODS)
     rows = []
     for dataset in summary["dataset"].unique():
         row = [dataset]
         for model in models:
-            mean, std = cells.loc[(dataset, model), ["accuracy", "accuracy_std"]]
+            mean, std = cells.loc[(dataset, model), [score, f"{score}_std"]]
             row.append(f"{mean:.3f} ± {std:.3f}")
-        for method in REFERENCE_METHODS:
+        for method in methods:
             found = reference[(reference["dataset"] == dataset) & (reference["method"] == method)]
             row.append(f"{found['accuracy'].iloc[0]:.4f}" if len(found) else "")
         rows.append(row)
-    rows.append(["mean rank", *(f"{ranks[model]:.2f}" for model in models), *[""] * 4])
+    if ranks is not None:
+        rows.append(["mean rank", *(f"{ranks[m]:.2f}" for m in models), *[""] * len(methods)])
     columns = [Column("dataset", "dataset")]
     columns += [Column(model, model) for model in models]
-    columns += [Column(f"published_{m}", f"published {m}") for m in REFERENCE_METHODS]
-    write_table(REPORTS / "accuracy", columns, rows)
+    columns += [Column(f"published_{m}", f"published {m}") for m in methods]
+    title = f"Test {SCORE_TITLES[score]}, mean ± std over resamples"
+    write_table(REPORTS / score, columns, rows, title)
 
 
 def full_table(summary: pd.DataFrame) -> None:
@@ -86,6 +101,7 @@ def full_table(summary: pd.DataFrame) -> None:
     columns += [
         Column("val_accuracy", "validation accuracy", "{:.4f}"),
         Column("train_seconds", "train s (median)", "{:.1f}"),
+        Column("stage_seconds", "stage s (median)", "{:.1f}"),
         Column("inference_series_per_s", "inference series/s (median)", "{:,.0f}"),
     ]
     rows = summary[[c.key for c in columns]].astype(object).where(summary.notna(), None)
@@ -140,10 +156,16 @@ def main() -> None:
             "targets": targets(summary, reference, attention),
         },
     )
-    accuracy_table(summary, reference, ranks)
+    score_table(summary, "accuracy", reference, ranks)
+    for score in REPORTED[1:]:
+        score_table(summary, score)
     full_table(summary)
     timings = {f"median_{key}": float(cells[key].median()) for key in TIMINGS}
-    timings.update(cells=len(cells), total_train_seconds=float(cells["train_seconds"].sum()))
+    timings.update(
+        cells=len(cells),
+        total_train_seconds=float(cells["train_seconds"].sum()),
+        total_stage_seconds=float(cells["stage_seconds"].sum()),
+    )
     write_json(REPORTS / "timings.json", timings)
     plots(summary, attention)
     print((REPORTS / "accuracy.md").read_text())

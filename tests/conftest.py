@@ -63,6 +63,7 @@ def tiny_raw_params() -> dict:
     raw["plot"].update(n_per_class=2)
     raw["compare"] = TINY_COMPARE
     raw["benchmark"].update(datasets=["UnitTest"], models=["local_attention", "minirocket"])
+    raw["benchmark"].update(explain=["local_attention"])
     raw["benchmark"].update(resamples=[0, 1])
     return raw
 

@@ -68,6 +68,13 @@ class Project:
         self.run("git", "add", "-A")
         self.run("git", "commit", "-qm", "tiny project")
 
+    @classmethod
+    def existing(cls, root: Path) -> Project:
+        """A project already on disk (a copy of another, say), used as it is."""
+        project = cls.__new__(cls)
+        project.root = root
+        return project
+
     def run(
         self, *args: str, check: bool = True, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess:

@@ -553,28 +553,29 @@ def test_a_checkpoint_without_channels_and_classes_is_refused_in_one_line(tmp_pa
     assert "\n" not in str(caught.value)
 
 
-def test_minirocket_is_the_published_classifier_ridge_head_and_all(tiny_params):
-    """Our minirocket (transform + closed-form ridge head) predicts as aeon's MiniRocketClassifier.
+def test_minirocket_is_the_published_classifier_ridge_head_and_all(raw_params):
+    """minirocket, as the comparison and the benchmark run it, predicts as MiniRocketClassifier.
 
-    That classifier is the authors' recipe (MiniRocket features, RidgeClassifierCV); our
-    features are standardized by the sample std rather than the population one, which moves
-    the ridge penalty grid by a hair, so a few test series may differ.
+    That classifier is the authors' recipe (MiniRocket features, RidgeClassifierCV), on the
+    series as given; our features are standardized by the sample std rather than the
+    population one (StandardScaler(with_mean=False)), which moves the ridge penalty grid by
+    a hair, so a few test series may differ.
     """
     from aeon.classification.convolution_based import MiniRocketClassifier
 
     from attention_ts.archive import resample_split
     from attention_ts.data import read_labelled
-    from attention_ts.params import DatasetParams
+    from attention_ts.params import DatasetParams, Params, build
     from attention_ts.readers import archive_files
     from attention_ts.training import fit_model
 
     train_file, test_file = archive_files("ItalyPowerDemand")
     files = DatasetParams("file", str(train_file), str(test_file), "label", [], "refuse")
     train, test = resample_split(*read_labelled(files), 0)
-    config = dataclasses.replace(tiny_config("minirocket"), n_kernels=10_000, standardize=False)
-    model, _, _ = fit_model(config, tiny_params.train, train, train, lambda stats: None)
+    config, train_params = build(Params, raw_params).compare_config("minirocket")
+    model, _, _ = fit_model(config, train_params, train, train, lambda stats: None)
     ours = predict(model, test.series)[0].argmax(axis=1)
-    theirs = MiniRocketClassifier(random_state=tiny_params.train.seed)
+    theirs = MiniRocketClassifier(n_kernels=config.n_kernels, random_state=train_params.seed)
     theirs.fit(train.series, train.table["label"])
     agree = np.mean(ours == theirs.predict(test.series))
     assert agree >= 0.98
