@@ -118,7 +118,9 @@ def plots(summary: pd.DataFrame, attention: str | None) -> None:
 
     accuracy = accuracy_matrix(summary)
     if accuracy.shape[0] >= CD_MIN_DATASETS and accuracy.shape[1] >= CD_MIN_MODELS:
-        figure, _ = plot_critical_difference(accuracy.to_numpy(), list(accuracy.columns))
+        figure, _ = plot_critical_difference(  # textspace: inches for the longest model name
+            accuracy.to_numpy(), list(accuracy.columns), width=9, textspace=3
+        )
     else:  # aeon's Friedman test refuses fewer; the picture says so rather than going missing
         figure = plt.figure(figsize=(6, 1))
         figure.text(
