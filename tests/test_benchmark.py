@@ -216,7 +216,7 @@ def test_the_archive_has_the_datasets_the_benchmark_names():
 @pytest.fixture(scope="module")
 def benchmarked(tmp_path_factory):
     """The tiny project (UnitTest x local_attention, minirocket x resamples 0, 1), benchmarked."""
-    project = Project(tmp_path_factory.mktemp("benchmark"))
+    project = Project(tmp_path_factory.mktemp("benchmark"), benchmark=True)
     ran = project.repro("benchmark/dvc.yaml")
     return project, ran
 
