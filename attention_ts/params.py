@@ -267,6 +267,7 @@ class BenchmarkParams:
     seed: int = non_negative()  # seeds the validation split
     explain: Names  # models whose attention and saliency on resample 0 are drawn
     plot_series: int = positive()  # test series per class in each of those pictures
+    model: dict  # changes to model.* on archive data, for every model, after compare.<model>
 
     def check(self, key: str) -> None:
         if not self.datasets:
@@ -280,11 +281,19 @@ class BenchmarkParams:
                 f"{key}.resamples = {self.resamples} lacks 0; allowed: a list with 0 (the "
                 "official split, on which the attention pictures are drawn), e.g. [0, 1, 2]"
             )
+        applicable = [name for name in MODEL_NAMES if name not in SYNTHETIC_ONLY]
+        for name in self.models:  # each needs a compare entry too: the fit stage says so
+            if name not in applicable:
+                raise ParamsError(
+                    f"{key}.models: {name!r} is not a model for archive data; allowed: "
+                    + ", ".join(applicable)
+                )
+        drawable = [name for name in ATTENTION_MODELS if name in self.models]
         for name in self.explain:
-            if name not in ATTENTION_MODELS or name not in self.models:
+            if name not in drawable:
                 raise ParamsError(
                     f"{key}.explain: {name!r} is not an attention model of {key}.models; "
-                    f"allowed: {', '.join(m for m in ATTENTION_MODELS if m in self.models)}"
+                    f"allowed: {', '.join(drawable) or f'[] ({key}.models has no attention model)'}"
                 )
         shipped = archive_datasets()
         for name in self.datasets:
@@ -327,13 +336,7 @@ class Params:
             )
         for name in self.compare:
             self.compare_config(name)
-        applicable = [name for name in MODEL_NAMES if name not in SYNTHETIC_ONLY]
-        for name in self.benchmark.models:  # each needs a compare entry too: the fit stage says so
-            if name not in applicable:
-                raise ParamsError(
-                    f"benchmark.models: {name!r} is not a model for archive data; allowed: "
-                    + ", ".join(applicable)
-                )
+        _changed(self.model, self.benchmark.model, "benchmark.model", self.model.name)
 
     def compare_config(self, name: str) -> tuple[ModelParams, TrainParams]:
         """model.* and train.* of `name` in the comparison: the shared ones, changed by its entry.
@@ -346,32 +349,26 @@ class Params:
         if name not in MODEL_NAMES:
             raise ParamsError(f"{key} is not a known model; allowed: {', '.join(MODEL_NAMES)}")
         changes = self.compare[name] or {}
-        allowed = {"model": (ModelParams, self.model), "train": (TrainParams, self.train)}
-        if not isinstance(changes, dict) or not set(changes) <= set(allowed):
+        if not isinstance(changes, dict) or not set(changes) <= {"model", "train"}:
             raise ParamsError(
                 f"{key} = {_describe(changes)} is invalid; allowed: {{}} or a mapping with "
                 "model and/or train keys, e.g. {train: {lr: 0.002}}"
             )
-        configs = []
-        for section, (cls, shared) in allowed.items():
-            change = changes.get(section) or {}
-            if not isinstance(change, dict):
-                raise ParamsError(
-                    f"{key}.{section} = {_describe(change)} is invalid; allowed: a mapping of "
-                    f"{section}.* keys to new values"
-                )
-            if section == "model":
-                if "name" in change:
-                    raise ParamsError(
-                        f"{key}.model.name cannot be set: the entry's key ({name}) names the "
-                        "model; allowed: the other model.* keys"
-                    )
-                change = {**change, "name": name}
-            configs.append(build(cls, {**dataclasses.asdict(shared), **change}, f"{key}.{section}"))
-        model, train = configs
+        model = _changed(self.model, changes.get("model"), f"{key}.model", name)
+        train = _changed(self.train, changes.get("train"), f"{key}.train", name)
         if self.dataset.source == "generate":
             check_model_fits(model, f"{key}.model", self.generate.n_points)
         return model, train
+
+    def benchmark_config(self, name: str) -> tuple[ModelParams, TrainParams]:
+        """`name`'s settings on archive data: `compare_config(name)`, changed by benchmark.model.
+
+        `benchmark: {model: {standardize: false}}` gives every model of the
+        benchmark the series as the archive has them; the compare entry
+        still sets what differs between models. Raises ParamsError (one line).
+        """
+        model, train = self.compare_config(name)
+        return _changed(model, self.benchmark.model, "benchmark.model", name), train
 
 
 def resolve_config(model: ModelParams, n_points: int) -> ModelParams:
@@ -427,6 +424,30 @@ def check_split_sizes(
                 )
 
 
+def _changed(shared: T, change: Any, key: str, name: str) -> T:
+    """`shared` (ModelParams or TrainParams) with the keys of the mapping `change` set.
+
+    `change` None is no change; `key` names it in messages; `name` is the
+    model the settings are for (model.name cannot be changed). The result is
+    checked as its section is. Raises ParamsError (one line).
+    """
+    section = "model" if isinstance(shared, ModelParams) else "train"
+    change = {} if change is None else change
+    if not isinstance(change, dict):
+        raise ParamsError(
+            f"{key} = {_describe(change)} is invalid; allowed: a mapping of {section}.* keys to "
+            "new values"
+        )
+    if section == "model":
+        if "name" in change:
+            raise ParamsError(
+                f"{key}.name cannot be set: these are the settings of {name}; allowed: the "
+                "other model.* keys"
+            )
+        change = {**change, "name": name}
+    return build(type(shared), {**dataclasses.asdict(shared), **change}, key)
+
+
 def _describe(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
@@ -465,7 +486,7 @@ def _check_type(key: str, value: Any, kind: type) -> Any:
         allowed = "a finite number"
     else:
         ok = isinstance(value, kind)
-        allowed = f"a {kind.__name__}"
+        allowed = "a mapping of keys to values" if kind is dict else f"a {kind.__name__}"
     if not ok:
         raise ParamsError(f"{key} = {_describe(value)} is invalid; allowed: {allowed}")
     if kind is Labels:

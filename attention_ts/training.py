@@ -105,7 +105,7 @@ def make_deterministic(seed: int, threads: int, device: torch.device = CPU) -> N
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    # torch.use_deterministic_algorithms, less its import of torch._inductor (1.7 s per process,
+    # torch.use_deterministic_algorithms, less its import of torch._inductor (1.4 s per process,
     # to set a flag of torch.compile, which nothing here uses)
     torch._C._set_deterministic_algorithms(True, warn_only=device.type == "cuda")
 

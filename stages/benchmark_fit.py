@@ -3,7 +3,8 @@
     python -m stages.benchmark_fit GunPoint local_attention 0
 
 Trains the model with its settings of the comparison (model.* and train.*,
-changed by compare.<model>) on the resample's train part and scores it on
+changed by compare.<model>, then model.* by benchmark.model:
+`Params.benchmark_config`) on the resample's train part and scores it on
 its test part, as compare's fit stages do (`fitting.fit_and_score`). A model
 whose head is fitted in closed form (minirocket: ridge regression that picks
 its own penalty by leave-one-out) needs no validation, so it trains on
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"settings); allowed: add `{args.model}: {{}}` under compare, or a model of compare "
             f"({', '.join(params.compare)})"
         )
-    config, train_params = params.compare_config(args.model)
+    config, train_params = params.benchmark_config(args.model)
     folder = split_dir(args.dataset, args.resample)
     train, val, test = (load_dataset(folder, name) for name in ("train", "val", "test"))
     closed_form = getattr(MODELS[args.model], "closed_form_head", False)

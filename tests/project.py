@@ -59,9 +59,7 @@ class Project:
     `benchmark`, it holds the archive benchmark's pipeline too.
     """
 
-    def __init__(
-        self, root: Path, raw_params: dict | None = None, benchmark: bool = False
-    ) -> None:
+    def __init__(self, root: Path, raw_params: dict | None = None, benchmark: bool = False) -> None:
         self.root = root
         for name in PROJECT_FILES + (BENCHMARK_FILES if benchmark else []):
             (root / name).parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from attention_ts.benchmark import (
     targets,
 )
 from attention_ts.data import load_dataset, read_labelled
+from attention_ts.models import load_model
 from attention_ts.params import DatasetParams, Params, ParamsError, build
 from attention_ts.readers import archive_datasets, archive_files
 from attention_ts.stage import PipelineError
@@ -178,7 +179,7 @@ def test_the_targets_compare_with_the_published_numbers():
             r"\(did you mean GunPoint\?\)",
         ),
         (
-            {"models": ["cnn", "flat_run_rule"], "explain": []},
+            {"models": ["cnn", "flat_run_rule"]},  # said before explain's models are missing
             "'flat_run_rule' is not a model for archive data",
         ),
         ({"models": ["cnn"]}, "two or more models"),
@@ -188,9 +189,14 @@ def test_the_targets_compare_with_the_published_numbers():
         ({"resamples": [1, 2]}, r"lacks 0; allowed: a list with 0 \(the official split"),
         ({"datasets": []}, "one or more datasets"),
         ({"explain": ["cnn"]}, "'cnn' is not an attention model of benchmark.models"),
+        ({"model": {"standardise": False}}, r"did you mean benchmark.model.standardize\?"),
+        ({"model": {"name": "cnn"}}, "benchmark.model.name cannot be set"),
+        ({"model": {"dropout": 1.5}}, "benchmark.model.dropout = 1.5 is invalid"),
+        ({"model": [1]}, r"benchmark.model = \[1\] is invalid; allowed: a mapping of keys to val"),
         (
             {"models": ["cnn", "minirocket"]},  # explain still names two attention models
-            "'bilstm_attention' is not an attention model of benchmark.models; allowed: $",
+            "'bilstm_attention' is not an attention model of benchmark.models; "
+            r"allowed: \[\] \(benchmark.models has no attention model\)$",
         ),
     ],
 )
@@ -199,6 +205,19 @@ def test_bad_benchmark_params_are_one_clear_error(change, message):
     raw["benchmark"].update(change)
     with pytest.raises(ParamsError, match=message):
         build(Params, raw)
+
+
+def test_benchmark_model_changes_every_model_after_its_compare_entry():
+    raw = default_raw_params()
+    raw["compare"]["cnn"] = {"model": {"hidden_size": 8, "standardize": True}, "train": {"lr": 0.1}}
+    raw["benchmark"]["model"] = {"standardize": False, "dropout": 0.25}
+    params = build(Params, raw)
+    compared, _ = params.compare_config("cnn")
+    model, train = params.benchmark_config("cnn")
+    assert compared.standardize and not model.standardize  # benchmark.model comes last
+    assert (model.name, model.hidden_size, model.dropout, train.lr) == ("cnn", 8, 0.25, 0.1)
+    raw["benchmark"]["model"] = {}
+    assert build(Params, raw).benchmark_config("cnn") == params.compare_config("cnn")
 
 
 def test_a_class_in_only_one_file_cannot_be_resampled():
@@ -294,6 +313,17 @@ def test_minirocket_trains_on_the_whole_train_split_and_the_networks_hold_out_va
     assert np.array_equal(ordered, official_train.table["id"])  # train + val: the train file
     assert sorted(map(bytes, pooled)) == sorted(map(bytes, official_train.series))
     assert np.array_equal(parts[2].series, official_test.series)  # test: the test file
+
+
+def test_the_cells_train_with_benchmark_model_on_top_of_their_compare_entry(benchmarked):
+    project, _ = benchmarked
+    params = build(Params, project.params())
+    assert params.benchmark.model == {"standardize": False}  # the default (params.yaml)
+    for name in ("local_attention", "minirocket"):
+        config = load_model(project.root / f"models/benchmark/UnitTest/{name}/0/model.pt").config
+        assert params.compare_config(name)[0].standardize  # the tiny project's compare entries
+        assert not config.standardize  # benchmark.model, not only compare.<model>
+    assert config.n_kernels == 84  # and minirocket's compare entry still holds
 
 
 def test_adding_a_resample_runs_only_its_cells(benchmarked, tmp_path):

@@ -102,7 +102,8 @@ def test_each_benchmark_cell_reads_what_a_comparison_fit_reads_except_where_it_l
     cell = set(STAGES["benchmark:fit"]["params"])
     fit = set(STAGES["compare:fit"]["params"])
     localization = {"localization.tolerance", "localization.heatmap_series"}  # no segment there
-    assert cell == fit - localization - {PER_MODEL_KEY} | {PER_CELL_KEY}
+    archive = {PER_CELL_KEY, "benchmark.model"}  # Params.benchmark_config
+    assert cell == fit - localization - {PER_MODEL_KEY} | archive
     matrix = BENCHMARK_YAML["stages"]["fit"]["matrix"]
     assert matrix == {
         "dataset": "${benchmark.datasets}",
