@@ -24,6 +24,7 @@ MODEL_FILE = "model.pt"
 SCORES_FILE = "scores.json"
 TIMING_FILE = "timing.json"
 HEATMAP_FILE = "heatmap.npz"  # explain.heatmap_rows of each kind of weights the model has
+CURVES_FILE = "faithfulness_curves.json"  # faithfulness.faithfulness_report's curves
 
 RERUN = "run `dvc repro compare/dvc.yaml` to train every model"
 TIMING_FIELDS = ("train_seconds", "inference_series_per_s")
@@ -111,11 +112,26 @@ def bar_chart_rows(results: list[ModelResult]) -> list[dict[str, Any]]:
 
 def read_localization(directory: Path, name: str) -> dict[str, dict]:
     """Localization scores of model `name` by kind of weights ("uniform" is the chance level)."""
+    return _read_part(directory, name, "localization")
+
+
+def read_faithfulness(directory: Path, name: str) -> dict[str, Any]:
+    """The faithfulness summary of model `name` (`faithfulness.faithfulness_report`)."""
+    return _read_part(directory, name, "faithfulness")
+
+
+def read_curves(directory: Path, name: str) -> dict[str, Any]:
+    """The faithfulness curves of model `name` (`faithfulness.faithfulness_report`)."""
+    return read_json(directory / name / CURVES_FILE, RERUN)
+
+
+def _read_part(directory: Path, name: str, part: str) -> Any:
+    """scores.json's `part` of model `name`; PipelineError naming the file when it lacks it."""
     try:
-        return read_json(directory / name / SCORES_FILE, RERUN)["localization"]
+        return read_json(directory / name / SCORES_FILE, RERUN)[part]
     except KeyError:
         raise PipelineError(
-            f"{directory / name / SCORES_FILE} lacks localization scores; "
+            f"{directory / name / SCORES_FILE} lacks {part} scores; "
             "rerun `dvc repro compare/dvc.yaml`"
         ) from None
 

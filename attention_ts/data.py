@@ -1,9 +1,10 @@
-"""The datasets: synthetic sine waves with an optional flat segment, or labelled series from
+"""The datasets: synthetic sine waves with an optional anomalous segment (flat, a spike, a level
+shift, a noise burst, a frequency change or a time warp: ANOMALY_KINDS), or labelled series from
 files (any number of classes and channels, unequal lengths); their stratified split; file I/O.
 
 A dataset is the series (float32, (series, channels, points), zero past each
 series' length), a per-series table that keeps the ground truth (label,
-amplitude, frequency, where the flat segment is, the series' valid length),
+amplitude, frequency, where the anomalous segment is, the series' valid length),
 and the class names that the labels index. Later analysis (does attention
 look at the segment?) needs the table, so it travels with the series through
 every stage. Series read from a file have labels only: no segment
@@ -33,6 +34,21 @@ SPLITS = ("train", "val", "test")
 MIN_POINTS = 2  # a file's series need at least this many points (standardizing needs a spread)
 NO_SEGMENT = -1  # segment_start / segment_end of a normal series
 SYNTHETIC_CLASSES = ("normal", "anomalous")  # class 1 is the positive class of binary metrics
+ANOMALY_KINDS = (  # what an anomalous synthetic series has in [start, end); see `generate`
+    "flat",
+    "spike",
+    "level_shift",
+    "noise_burst",
+    "frequency_change",
+    "time_warp",
+)
+TASKS = ("binary", "multiclass")  # synthetic labels: normal vs anomalous, or which kind
+SPIKE_POINTS = 3  # a spike's segment: [start, start + 3), clipped at the end
+SPIKE_HEIGHT = 2.0  # a spike adds +-2 * A to its points
+LEVEL_SHIFT = 1.0  # a level shift adds +-1 * A to its segment
+NOISE_BURST = 0.3  # a noise burst adds Gaussian noise of std 0.3 * A to its segment
+FREQUENCY_FACTOR = 3.0  # a frequency change runs the sine 3 times as fast in its segment
+WARP = 0.8  # a time warp's local speed swings between 1 - 0.8 and 1 + 0.8 in its segment
 CLASSES_FILE = "classes.json"
 TABLE_DTYPE = np.dtype(
     [
@@ -40,8 +56,8 @@ TABLE_DTYPE = np.dtype(
         ("label", np.int64),  # index into the dataset's classes
         ("amplitude", np.float64),
         ("frequency", np.float64),
-        ("segment_start", np.int64),  # first flat point
-        ("segment_end", np.int64),  # one past the last flat point
+        ("segment_start", np.int64),  # first point of the anomaly (NO_SEGMENT: none)
+        ("segment_end", np.int64),  # one past its last point
         ("length", np.int64),  # valid points; the series is zero past them
     ]
 )
@@ -80,6 +96,25 @@ def class_counts(n_series: int, anomaly_fraction: float) -> tuple[int, int]:
     return n_series - anomalous, anomalous
 
 
+def kind_counts(n_anomalous: int, n_kinds: int) -> list[int]:
+    """Anomalous series of each kind, in the listed order: balanced, the first kinds one more."""
+    return [n_anomalous // n_kinds + int(k < n_anomalous % n_kinds) for k in range(n_kinds)]
+
+
+def synthetic_classes(task: str, anomalies: Sequence[str]) -> tuple[str, ...]:
+    """The generated classes: SYNTHETIC_CLASSES (binary), or normal and each kind (multiclass)."""
+    return SYNTHETIC_CLASSES if task == "binary" else ("normal", *anomalies)
+
+
+def synthetic_class_counts(params: GenerateParams) -> dict[str, int]:
+    """Series of each class `generate` makes (class name -> count), in the class order."""
+    normal, anomalous = class_counts(params.n_series, params.anomaly_fraction)
+    if params.task == "binary":
+        return dict(zip(SYNTHETIC_CLASSES, (normal, anomalous)))
+    counts = kind_counts(anomalous, len(params.anomalies))
+    return {"normal": normal, **dict(zip(params.anomalies, counts))}
+
+
 def split_counts(count: int, fractions: tuple[float, ...]) -> tuple[int, ...]:
     """Sizes of train/val(/test) for `count` items; the last part takes what rounding leaves."""
     train = round(count * fractions[0])
@@ -89,18 +124,130 @@ def split_counts(count: int, fractions: tuple[float, ...]) -> tuple[int, ...]:
     return train, val, count - train - val
 
 
+class Segment(NamedTuple):
+    """The anomalous series of one kind (m of them): their waves and where the anomaly goes."""
+
+    amplitude: np.ndarray  # (m,) A
+    frequency: np.ndarray  # (m,) f
+    start: np.ndarray  # (m,) first point of the segment
+    end: np.ndarray  # (m,) one past its last point
+    t: np.ndarray  # (points,) time of each point, on [0, 2*pi]
+
+    def mask(self) -> np.ndarray:
+        """(m, points) bool: True in [start, end)."""
+        steps = np.arange(len(self.t))[None, :]
+        return (steps >= self.start[:, None]) & (steps < self.end[:, None])
+
+    def times(self) -> tuple[np.ndarray, np.ndarray]:
+        """(t_s, L), each (m, 1): the time at `start`, and the time from it to point `end`."""
+        step = 2 * math.pi / (len(self.t) - 1)
+        return self.t[self.start][:, None], ((self.end - self.start) * step)[:, None]
+
+
+def _flat(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarray:
+    """The segment held at its value at `start`: a sensor that froze."""
+    held = clean[np.arange(len(clean)), seg.start]  # (m,)
+    return np.where(seg.mask(), held[:, None], clean)
+
+
+def _offset(clean: np.ndarray, seg: Segment, rng: np.random.Generator, size: float) -> np.ndarray:
+    """The segment moved up or down (sign drawn) by `size` * A."""
+    sign = rng.choice([-1.0, 1.0], size=len(clean))  # (m,)
+    return np.where(seg.mask(), clean + (sign * size * seg.amplitude)[:, None], clean)
+
+
+def _spike(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarray:
+    """SPIKE_POINTS points (the segment) moved by +-SPIKE_HEIGHT * A."""
+    return _offset(clean, seg, rng, SPIKE_HEIGHT)
+
+
+def _level_shift(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarray:
+    """The segment moved by +-LEVEL_SHIFT * A."""
+    return _offset(clean, seg, rng, LEVEL_SHIFT)
+
+
+def _noise_burst(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian noise of std NOISE_BURST * A added to the segment."""
+    burst = rng.normal(size=clean.shape) * (NOISE_BURST * seg.amplitude)[:, None]  # (m, points)
+    return np.where(seg.mask(), clean + burst, clean)
+
+
+def _frequency_change(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarray:
+    """FREQUENCY_FACTOR times the frequency in the segment, then f again; phase-continuous."""
+    t_s, duration = seg.times()  # (m, 1) each
+    f, t = seg.frequency[:, None], seg.t[None, :]  # (m, 1), (1, points)
+    steps = np.arange(len(seg.t))[None, :]
+    inside = f * t_s + FREQUENCY_FACTOR * f * (t - t_s)  # (m, points)
+    after = f * t + (FREQUENCY_FACTOR - 1) * f * duration  # the phase the segment gained
+    phase = np.where(steps < seg.end[:, None], inside, after)
+    wave = seg.amplitude[:, None] * np.sin(phase)
+    return np.where(steps >= seg.start[:, None], wave, clean)
+
+
+def _time_warp(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarray:
+    """Local time warped in the segment: f * t_s + f * w(t - t_s), w(L) = L (see `generate`)."""
+    t_s, duration = seg.times()  # (m, 1) each
+    u = seg.t[None, :] - t_s  # (m, points) time since the segment's start
+    warped = u + WARP * (duration / math.pi) * np.sin(math.pi * u / duration)
+    f = seg.frequency[:, None]
+    wave = seg.amplitude[:, None] * np.sin(f * t_s + f * warped)
+    return np.where(seg.mask(), wave, clean)
+
+
+# kind -> the anomalous series (m, points) from their clean waves (m, points)
+ANOMALIES = {
+    "flat": _flat,
+    "spike": _spike,
+    "level_shift": _level_shift,
+    "noise_burst": _noise_burst,
+    "frequency_change": _frequency_change,
+    "time_warp": _time_warp,
+}
+
+
 def generate(params: GenerateParams) -> Dataset:
     """Draw every series at once (vectorized), following the original's distribution.
 
-    Each series is A * sin(f * t) on t in [0, 2*pi]. An anomalous series has
-    [start, start + length) replaced by its value at `start`, clipped at the
-    end. Gaussian noise (std = noise * A) is added last, so with noise the
-    flat part is as noisy as the rest, as if a sensor froze but still hissed.
+    Each series is A * sin(f * t) on t in [0, 2*pi]. An anomalous series
+    gets one kind of `params.anomalies` (the kinds balanced: `kind_counts`)
+    in its segment [start, end), drawn as start + length, clipped at the end
+    (t_s, t_e: the times of points start and end; L = t_e - t_s):
+
+    - flat: held at its value at `start` (the original task);
+    - spike: [start, start + SPIKE_POINTS), clipped, moved by +-SPIKE_HEIGHT * A
+      (sign drawn); segment_end is start + SPIKE_POINTS (clipped);
+    - level_shift: moved by +-LEVEL_SHIFT * A (sign drawn);
+    - noise_burst: Gaussian noise of std NOISE_BURST * A added;
+    - frequency_change: FREQUENCY_FACTOR * f inside, phase-continuous at
+      start; from end on f again, phase-continuous: the same sine, shifted
+      in phase by (FREQUENCY_FACTOR - 1) * f * L;
+    - time_warp: phase f * t_s + f * w(t - t_s), w(u) = u + WARP * (L / pi) *
+      sin(pi * u / L): the speed swings between 1 - WARP and 1 + WARP, and
+      w(L) = L, so from end on the series is the clean sine again.
+
+    Outside the segment every kind but frequency_change is the clean sine.
+    Gaussian noise (std = noise * A) is added last to every series, so with
+    noise a flat part is as noisy as the rest, as if a sensor froze but
+    still hissed. Labels: 1 = anomalous (task binary, SYNTHETIC_CLASSES), or
+    1 + the kind's index in `anomalies` (multiclass; classes normal, then
+    the kinds). With anomalies [flat] and task binary the bytes are those of
+    the original generator: what the other kinds draw (kinds, signs, bursts)
+    comes from a second stream, seeded by [seed, 1], never from the main
+    one. Raises ValueError when `anomalies` is empty, repeats a kind or names
+    one not in ANOMALY_KINDS, or `task` is not one of TASKS (load_params
+    refuses all of these first, in one line).
     """
+    kinds_ok = params.anomalies and len(set(params.anomalies)) == len(params.anomalies)
+    if not kinds_ok or not set(params.anomalies) <= set(ANOMALIES) or params.task not in TASKS:
+        raise ValueError(
+            f"anomalies {params.anomalies} and task {params.task!r}: allowed: distinct kinds of "
+            f"{', '.join(ANOMALY_KINDS)}, one or more, and a task of {', '.join(TASKS)}"
+        )
     rng = np.random.default_rng(params.seed)
+    extra = np.random.default_rng([params.seed, 1])  # draws of kinds other than flat only
     n, n_points = params.n_series, params.n_points
     _, n_anomalous = class_counts(n, params.anomaly_fraction)
-    label = rng.permutation(np.arange(n) < n_anomalous).astype(np.int64)
+    anomalous = rng.permutation(np.arange(n) < n_anomalous)  # (n,) bool
     amplitude = rng.choice(params.amplitude.values(), size=n)
     frequency = rng.choice(params.frequency.values(), size=n)
     start_fraction = rng.choice(params.segment_start.values(), size=n)
@@ -108,29 +255,36 @@ def generate(params: GenerateParams) -> Dataset:
     start = np.floor(start_fraction * n_points + 1e-9).astype(np.int64)
     length = np.floor(length_fraction * n_points + 1e-9).astype(np.int64)
     end = np.minimum(start + length, n_points)
-    start = np.where(label == 1, start, NO_SEGMENT)
-    end = np.where(label == 1, end, NO_SEGMENT)
+    start = np.where(anomalous, start, NO_SEGMENT)
+    end = np.where(anomalous, end, NO_SEGMENT)
+    kinds = np.arange(n_anomalous) % len(params.anomalies)  # (n_anomalous,) index into anomalies
+    kind = np.full(n, NO_SEGMENT)  # (n,) the kind of each anomalous series; -1 if normal
+    kind[anomalous] = extra.permutation(kinds) if len(params.anomalies) > 1 else kinds
 
     t = np.linspace(0.0, 2 * math.pi, n_points)
     clean = amplitude[:, None] * np.sin(frequency[:, None] * t[None, :])  # (n, n_points)
-    steps = np.arange(n_points)[None, :]
-    flat = (steps >= start[:, None]) & (steps < end[:, None])  # (n, n_points); empty if normal
-    held = clean[np.arange(n), np.maximum(start, 0)]  # (n,) value the segment freezes at
-    series = np.where(flat, held[:, None], clean)
+    series = clean.copy()
+    for k, name in enumerate(params.anomalies):
+        rows = np.flatnonzero(kind == k)  # (m,)
+        if name == "spike":
+            end[rows] = np.minimum(start[rows] + SPIKE_POINTS, n_points)
+        segment = Segment(amplitude[rows], frequency[rows], start[rows], end[rows], t)
+        series[rows] = ANOMALIES[name](clean[rows], segment, extra)
     if params.noise > 0:
         series = series + rng.normal(size=(n, n_points)) * (params.noise * amplitude[:, None])
 
     table = np.zeros(n, dtype=TABLE_DTYPE)
     table["id"] = np.arange(n)
-    table["label"] = label
+    table["label"] = np.where(anomalous, 1 + kind, 0) if params.task == "multiclass" else anomalous
     table["amplitude"] = amplitude
     table["frequency"] = frequency
     table["segment_start"] = start
     table["segment_end"] = end
     table["length"] = n_points
+    classes = synthetic_classes(params.task, params.anomalies)
     # reshape, not [:, None, :]: that view has stride 0 on the channel axis, and oneDNN then
     # picks other convolution kernels than for the arrays read back from .npy (other bits)
-    return Dataset(series.astype(np.float32).reshape(n, 1, n_points), table, SYNTHETIC_CLASSES)
+    return Dataset(series.astype(np.float32).reshape(n, 1, n_points), table, classes)
 
 
 def canonical_label(text: str) -> str:

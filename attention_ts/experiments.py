@@ -44,12 +44,13 @@ class Candidate:
         return self.metrics.get(TRAIN_METRICS, {})
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
+def flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}: nested keys joined by dots."""
     flat: dict[str, Any] = {}
     for key, value in tree.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{path}."))
+            flat.update(flatten(value, f"{path}."))
         else:
             flat[path] = value
     return flat
@@ -62,7 +63,7 @@ def _candidate(record: dict, name: str, is_experiment: bool) -> Candidate | None
     if record.get("error") or not metrics.get(TRAIN_METRICS):
         return None  # a failed or still running experiment has nothing to rank
     params = (data.get("params") or {}).get("params.yaml", {}).get("data", {})
-    return Candidate(name, record["rev"], is_experiment, metrics, _flatten(params))
+    return Candidate(name, record["rev"], is_experiment, metrics, flatten(params))
 
 
 def collect(exp_show: list[dict]) -> list[Candidate]:
@@ -139,10 +140,11 @@ def format_table(ranked: list[Candidate], by: str) -> str:
 
 def exp_show(*args: str) -> list[dict]:
     """`dvc exp show --json` with extra `args`, parsed."""
-    return json.loads(_dvc("exp", "show", "--json", *args))
+    return json.loads(dvc("exp", "show", "--json", *args))
 
 
-def _dvc(*args: str) -> str:
+def dvc(*args: str) -> str:
+    """Run `dvc args...` with this Python's DVC; its stdout, or PipelineError with its stderr."""
     result = subprocess.run([sys.executable, "-m", "dvc", *args], capture_output=True, text=True)
     if result.returncode != 0:
         raise PipelineError(f"dvc {' '.join(args)} failed: {result.stderr.strip()}")
@@ -167,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"not ranked, other dataset.*/generate.*/split.* params than the baseline: {names}")
     best = ranked[0]
     if args.apply and best.is_experiment:
-        _dvc("exp", "apply", best.name)
+        dvc("exp", "apply", best.name)
         print(f"applied {best.name} to the workspace")
     elif args.apply:
         print(f"the baseline {best.name} is best; nothing to apply")

@@ -40,7 +40,6 @@ def gradient_saliency(
     with zero gradient everywhere gets uniform weights (over its valid points).
     """
     model.eval()
-    n_points = series.shape[2]
     tensor = torch.from_numpy(series)
     valid = None if lengths is None else torch.from_numpy(np.asarray(lengths, dtype=np.int64))
     gradients = []
@@ -53,7 +52,18 @@ def gradient_saliency(
                 logits = logits.gather(1, logits.argmax(dim=1, keepdim=True))
             (gradient,) = torch.autograd.grad(logits.sum(), batch)  # each logit has its own series
         gradients.append(gradient.abs().sum(dim=1))  # (b, points)
-    magnitude = torch.cat(gradients).double().numpy()  # (n, points)
+    return point_shares(torch.cat(gradients).double().numpy(), lengths)
+
+
+def point_shares(magnitude: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+    """Non-negative per-point magnitudes (n, points) scaled to sum 1 per series: float64.
+
+    With `lengths` (n,) each row is exactly 0 past its length and sums to 1
+    over its valid points; a row with no magnitude anywhere gets uniform
+    weights (over its valid points).
+    """
+    magnitude = np.asarray(magnitude, dtype=np.float64)
+    n_points = magnitude.shape[1]
     if lengths is None:
         uniform = 1.0 / n_points
     else:
@@ -111,23 +121,23 @@ def localization_report(
     else:
         uniform = valid_points(lengths, n_points) / lengths[:, None].astype(np.float64)
     kinds = {"uniform": uniform, **weights}
-    located = _located(test)
-    if not located.any():
+    known = located(test)
+    if not known.any():
         report = {kind: unlocated_scores(w, lengths) for kind, w in kinds.items()}
         return report, weights
     normal = test.table["label"] == 0
-    starts, ends = test.table["segment_start"][located], test.table["segment_end"][located]
+    starts, ends = test.table["segment_start"][known], test.table["segment_end"][known]
     report = {}
     for kind, kind_weights in kinds.items():
         report[kind] = localization_scores(
-            kind_weights[located], starts, ends, kind_weights[normal], tolerance
+            kind_weights[known], starts, ends, kind_weights[normal], tolerance
         )
     return report, weights
 
 
-def _located(test: Dataset) -> np.ndarray:
-    """Which series are anomalous with a known segment (series, bool): all generated ones."""
-    return (test.table["label"] == 1) & (test.table["segment_start"] != NO_SEGMENT)
+def located(test: Dataset) -> np.ndarray:
+    """Which series have a known anomalous segment (series, bool): every generated anomalous one."""
+    return test.table["segment_start"] != NO_SEGMENT
 
 
 def heatmap_rows(
@@ -140,7 +150,7 @@ def heatmap_rows(
     arg-max position relative to the segment of every anomalous series.
     Series without a known segment (a user's own data) are left out.
     """
-    anomalous = np.flatnonzero(_located(test))
+    anomalous = np.flatnonzero(located(test))
     starts, ends = test.table["segment_start"], test.table["segment_end"]
     chosen = anomalous[:count]
     chosen = chosen[np.argsort(starts[chosen], kind="stable")]

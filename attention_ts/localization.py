@@ -30,6 +30,11 @@ def valid_points(lengths: np.ndarray, n_points: int) -> np.ndarray:
     return np.arange(n_points)[None, :] < np.asarray(lengths)[:, None]
 
 
+def full_lengths(lengths: np.ndarray | None, n_series: int, n_points: int) -> np.ndarray:
+    """`lengths` (series,), or every series' full `n_points` when it is None (no padding)."""
+    return np.full(n_series, n_points) if lengths is None else np.asarray(lengths)
+
+
 def on_valid_points(weights: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
     """Weights (series, points) exactly 0 past each of `lengths` (series,), rows summing to 1.
 
@@ -130,12 +135,12 @@ def localization_scores(
 
     `anomalous` are the weights of anomalous series with segments
     [starts, ends); `normal` those of normal series (only their entropy is
-    scored). `lift` is mean mass inside over mean segment fraction: how many
+    scored; None without any). `lift` is mean mass inside over mean segment fraction: how many
     times more weight the segments get than uniform attention gives them.
     With no anomalous series the segment scores are None (data with no known
     segment at all, a user's own, get `unlocated_scores` instead).
     """
-    entropy = float(normalized_entropy(normal).mean())
+    entropy = float(normalized_entropy(normal).mean()) if len(normal) else None
     if len(anomalous) == 0:
         return {
             "n_anomalous": 0,

@@ -27,7 +27,13 @@ from typing import Any, NewType, TypeVar, get_type_hints
 from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.constructor import SafeConstructor
 
-from attention_ts.data import canonical_label, class_counts, split_counts
+from attention_ts.data import (
+    ANOMALY_KINDS,
+    TASKS,
+    canonical_label,
+    split_counts,
+    synthetic_class_counts,
+)
 from attention_ts.readers import archive_datasets
 from attention_ts.stage import PipelineError
 
@@ -52,6 +58,8 @@ MISSING_POLICIES = ("refuse", "interpolate")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("none", "onecycle", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
+EXPLANATION_METHODS = ("attention", "saliency", "integrated_gradients", "occlusion")
+REMOVAL_POLICIES = ("interpolate", "mean")  # what replaces a removed point (faithfulness.py)
 MIN_SEGMENT_POINTS = 2
 MAX_THREADS = 1024  # torch refuses absurd thread counts with a traceback; stop them here
 MAX_INT = 2**53  # integers are multiplied by fractions: beyond this, floats are not exact
@@ -105,6 +113,13 @@ def fraction(low_open: bool = False, high_open: bool = False) -> Any:
 
 def one_of(choices: tuple[str, ...]) -> Any:
     return _ruled(lambda v: v in choices, "one of " + ", ".join(choices))
+
+
+def subset_of(choices: tuple[str, ...]) -> Any:
+    """A rule for a `Names` list: one or more of `choices`."""
+    return _ruled(
+        lambda v: len(v) > 0 and set(v) <= set(choices), "one or more of " + ", ".join(choices)
+    )
 
 
 @dataclass(frozen=True)
@@ -173,6 +188,8 @@ class GenerateParams:
     n_series: int = positive()
     n_points: int = positive()
     anomaly_fraction: float = fraction()
+    anomalies: Names  # kinds of ANOMALY_KINDS, one or more; balanced among the anomalous series
+    task: str = one_of(TASKS)  # binary: normal vs anomalous; multiclass: normal vs each kind
     amplitude: Range = positive()
     frequency: Range = positive()
     segment_start: Range = fraction(high_open=True)
@@ -181,6 +198,19 @@ class GenerateParams:
     seed: int = non_negative()
 
     def check(self, key: str) -> None:
+        if not self.anomalies:
+            raise ParamsError(
+                f"{key}.anomalies = [] is invalid; allowed: one or more of "
+                + ", ".join(ANOMALY_KINDS)
+            )
+        for name in self.anomalies:
+            if name not in ANOMALY_KINDS:
+                close = difflib.get_close_matches(name, ANOMALY_KINDS, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ParamsError(
+                    f"{key}.anomalies = {self.anomalies}: {name!r} is not an anomaly kind{hint}; "
+                    f"allowed: distinct kinds of {', '.join(ANOMALY_KINDS)}"
+                )
         shortest = math.floor(self.segment_length.min * self.n_points + 1e-9)
         if shortest < MIN_SEGMENT_POINTS:
             raise ParamsError(
@@ -257,6 +287,20 @@ class LocalizationParams:
 
 
 @dataclass(frozen=True)
+class FaithfulnessParams:
+    """The tests of the explanations (attention_ts/faithfulness.py), on test series."""
+
+    methods: Names = subset_of(EXPLANATION_METHODS)  # explanation methods to test
+    n_series: int = positive()  # test series drawn for the curves and the randomization
+    steps: int = positive()  # deletion/insertion curves at k = 0, 1/steps, ..., 1 of the points
+    policies: Names = subset_of(REMOVAL_POLICIES)  # what replaces a removed point
+    top_share: float = fraction(low_open=True)  # contiguity: runs among this share of top points
+    ig_steps: int = positive()  # Integrated Gradients: points on the path from the baseline
+    occlusion_window: int = positive()  # occlusion: points hidden at a time
+    seed: int = non_negative()  # draws the series, the random order and the re-initialized layers
+
+
+@dataclass(frozen=True)
 class BenchmarkParams:
     """The archive benchmark (benchmark/dvc.yaml): which datasets, models and resamples."""
 
@@ -316,19 +360,22 @@ class Params:
     evaluate: EvaluateParams
     plot: PlotParams
     localization: LocalizationParams
+    faithfulness: FaithfulnessParams
+    n_seeds: int = positive()  # training seeds of the documented runs (attention_ts/seeds.py)
     compare: dict  # model name -> its changes to model.* and train.*; see compare_config
     benchmark: BenchmarkParams
 
     def check(self, key: str) -> None:
         if self.dataset.source == "generate":  # a file's series are checked when it is read
             check_model_fits(self.model, "model", self.generate.n_points)
-            normal, anomalous = class_counts(self.generate.n_series, self.generate.anomaly_fraction)
-            check_split_sizes(
-                {"normal": normal, "anomalous": anomalous},
-                self.split,
-                f"generate.n_series = {self.generate.n_series} and generate.anomaly_fraction = "
-                f"{self.generate.anomaly_fraction}",
+            generate = self.generate
+            origin = (
+                f"generate.n_series = {generate.n_series} and generate.anomaly_fraction = "
+                f"{generate.anomaly_fraction}"
             )
+            if generate.task == "multiclass":  # each kind is a class
+                origin += f" shared by {len(generate.anomalies)} kinds (generate.task = multiclass)"
+            check_split_sizes(synthetic_class_counts(generate), self.split, origin)
         if not self.compare:
             raise ParamsError(
                 f"compare = {_describe(self.compare)} is invalid; allowed: a mapping of model "

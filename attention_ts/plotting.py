@@ -41,7 +41,7 @@ class SeriesView:
     label: int | None  # None: the truth is unknown (a user's series)
     prediction: int
     probability: float  # the model's probability of the predicted class
-    segment: tuple[int, int] | None  # [start, end) of the flat part, None if normal or unknown
+    segment: tuple[int, int] | None  # [start, end) of the anomaly, None if normal or unknown
     weights_name: str = "attention"  # what `attention` holds: attention, or a saliency map
 
     @property
@@ -97,7 +97,7 @@ def _draw_attention(ax: plt.Axes, steps: np.ndarray, attention: np.ndarray, labe
 
 
 def draw_series(ax: plt.Axes, view: SeriesView) -> None:
-    """Signal on the left axis, attention on the right, the true flat segment shaded.
+    """Signal on the left axis, attention on the right, the true anomalous segment shaded.
 
     One axes for a series of at most STACKED_CHANNELS channels: one line, or
     a line per channel with a legend. Only the valid points are drawn.
@@ -114,7 +114,7 @@ def draw_series(ax: plt.Axes, view: SeriesView) -> None:
         ax.legend(fontsize=7, loc="upper right")
     ax.set_xlabel("time step")
     if view.segment is not None:
-        ax.axvspan(*view.segment, color="tab:red", alpha=0.15, label="true flat segment")
+        ax.axvspan(*view.segment, color="tab:red", alpha=0.15, label="true anomalous segment")
     if view.attention is not None:
         _draw_attention(ax, steps, view.attention[: view.length], label=view.weights_name)
     ax.set_title(view.title, fontsize=9)
@@ -249,7 +249,7 @@ def save_heatmap_grid(panels: list[list[HeatmapPanel]], path: Path) -> None:
     for row_axes, row in zip(axes, panels):
         for ax, (title, rows) in zip(row_axes, row):
             draw_heatmap(ax, title, rows)
-    fig.suptitle("weight / its series' maximum (bright = most weight); cyan: true flat segment")
+    fig.suptitle("weight / its series' maximum (bright = most weight); cyan: true segment")
     save_figure(fig, path)
 
 
@@ -269,7 +269,7 @@ def save_argmax_histogram(relative: dict[str, np.ndarray], path: Path) -> None:
         save_figure(fig, path)
         return
     bins = np.linspace(*ARGMAX_RANGE, 61)
-    ax.axvspan(0, 1, color="tab:red", alpha=0.15, label="true flat segment")
+    ax.axvspan(0, 1, color="tab:red", alpha=0.15, label="true anomalous segment")
     for kind, positions in relative.items():
         shown = np.clip(positions, bins[0], bins[-1] - 1e-9)
         share = np.full(len(shown), 1 / len(shown))
@@ -277,4 +277,84 @@ def save_argmax_histogram(relative: dict[str, np.ndarray], path: Path) -> None:
     ax.set_xlabel("arg-max position relative to the segment (start = 0, end = 1; edges: beyond)")
     ax.set_ylabel("share of anomalous series")
     ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def save_removal_curves(curves: dict, path: Path) -> None:
+    """Deletion and insertion curves (`faithfulness.faithfulness_report`'s), a row per policy.
+
+    Each panel: the mean probability of the predicted class against the
+    share of points removed (deletion) or put back (insertion), a line per
+    explanation method and a dashed one for the random order.
+    """
+    fractions = curves["fractions"]
+    policies = [key for key in curves if key not in ("fractions", "randomization")]
+    fig, axes = plt.subplots(
+        len(policies), 2, figsize=(9, 3 * len(policies)), layout="constrained", squeeze=False
+    )
+    for row, policy in zip(axes, policies):
+        for ax, curve in zip(row, ("deletion", "insertion")):
+            for name, by_curve in curves[policy].items():
+                style = {"linestyle": "--", "color": "gray"} if name == "random" else {}
+                ax.plot(fractions, by_curve[curve]["probability"], label=name, **style)
+            action = "removed" if curve == "deletion" else "put back"
+            ax.set_title(f"{curve}, removed points: {policy}", fontsize=9)
+            ax.set_xlabel(f"share of each series' points {action}, top first")
+            ax.set_ylabel("p(predicted class)")
+            ax.set_ylim(-0.02, 1.02)
+            ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def save_randomization_plot(cascade: list[dict], path: Path) -> None:
+    """Cascading randomization: rank correlation with the trained model's weights, per method.
+
+    `cascade` is `faithfulness.cascading_randomization`'s records: x = layers
+    re-initialized so far, from the output down.
+    """
+    fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    methods = [key for key in (cascade[0] if cascade else {}) if key != "layer"]
+    steps = np.arange(1, len(cascade) + 1)
+    for method in methods:
+        ax.plot(steps, [record[method] for record in cascade], marker="o", label=method)
+    ax.axhline(0.0, color="gray", linewidth=0.8)
+    ax.set_xticks(steps, [record["layer"] for record in cascade], rotation=45, ha="right")
+    ax.set_xlabel("layers re-initialized, from the output down (cumulative)")
+    ax.set_ylabel("Spearman correlation with trained")
+    ax.set_ylim(-1.02, 1.02)
+    ax.grid(alpha=0.3)
+    if methods:
+        ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def save_deletion_grid(curves: dict[str, dict], policy: str, path: Path) -> None:
+    """Deletion curves of removal `policy`, one panel per model: {model: its curves}.
+
+    Each model's curves as `faithfulness.faithfulness_report` returns them;
+    a line per explanation method, the random order dashed.
+    """
+    columns = min(5, len(curves))
+    rows = -(-len(curves) // columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(3 * columns, 2.6 * rows), layout="constrained", squeeze=False
+    )
+    for ax in axes.flat[len(curves) :]:
+        ax.set_axis_off()
+    for ax, (name, model_curves) in zip(axes.flat, curves.items()):
+        for method, by_curve in model_curves[policy].items():
+            style = {"linestyle": "--", "color": "gray"} if method == "random" else {}
+            ax.plot(
+                model_curves["fractions"],
+                by_curve["deletion"]["probability"],
+                label=method,
+                **style,
+            )
+        ax.set_title(name, fontsize=9)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.supxlabel(f"share of each series' points removed, top first ({policy})", fontsize=9)
+    fig.supylabel("p(predicted class)", fontsize=9)
     save_figure(fig, path)

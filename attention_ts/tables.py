@@ -16,16 +16,23 @@ class Column(NamedTuple):
     format: str = "{}"  # markdown cell, e.g. "{:.4f}"; empty cells and None stay empty
 
 
-def write_table(
-    stem: Path, columns: Sequence[Column], rows: Sequence[Sequence[Any]], title: str = ""
-) -> None:
-    """`stem`.csv and `stem`.md (under an optional `title` line) with the same rows."""
-    with atomic_output(stem.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as f:
-        csv.writer(f).writerows([[c.key for c in columns], *rows])
+def markdown_table(
+    columns: Sequence[Column], rows: Sequence[Sequence[Any]], title: str = ""
+) -> str:
+    """A markdown table (under an optional `title` line) of `rows` formatted by `columns`."""
     lines = [f"{title}\n"] if title else []
     lines += ["| " + " | ".join(c.title for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         cells = ["" if v in ("", None) else c.format.format(v) for c, v in zip(columns, row)]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(
+    stem: Path, columns: Sequence[Column], rows: Sequence[Sequence[Any]], title: str = ""
+) -> None:
+    """`stem`.csv and `stem`.md (`markdown_table`) with the same rows."""
+    with atomic_output(stem.with_suffix(".csv")) as tmp, open(tmp, "w", newline="") as f:
+        csv.writer(f).writerows([[c.key for c in columns], *rows])
     with atomic_output(stem.with_suffix(".md")) as tmp:
-        tmp.write_text("\n".join(lines) + "\n")
+        tmp.write_text(markdown_table(columns, rows, title))

@@ -1,4 +1,4 @@
-"""Stage attention_metrics: does the model look at the flat segment? -> metrics/attention.json.
+"""Stage attention_metrics: does the model look at the anomalous segment? -> metrics/attention.json.
 
 Scores, on the test split, where the model's attention (if it has any) and
 its gradient saliency put their weight, against the true segment of every

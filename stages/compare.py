@@ -13,7 +13,13 @@ Reads models/compare/<model>/ for each model under `compare` in params and write
   (the chance level), scored against the true segments (git-tracked; data
   without known segments: the entropy of the weights only);
 - plots/compare/heatmaps.png: those weights on anomalous test series, one
-  row of heatmaps per model.
+  row of heatmaps per model;
+- metrics/faithfulness.json and reports/compare/faithfulness.{md,csv}: the
+  tests of each model's explanations (attention_ts/faithfulness.py: deletion
+  and insertion areas against random, rank correlation after cascading
+  randomization, contiguity, pointing game; attention interventions) and
+  the attention targets (`faithfulness.ATTENTION_TARGETS`), git-tracked;
+  plots/compare/deletion.png: each model's deletion curves.
 """
 
 from pathlib import Path
@@ -24,19 +30,24 @@ from attention_ts.comparison import (
     ModelResult,
     bar_chart_rows,
     load_heatmaps,
+    read_curves,
+    read_faithfulness,
     read_localization,
     read_result,
 )
+from attention_ts.faithfulness_summary import attention_targets, compact, headline
 from attention_ts.io import write_json
 from attention_ts.localization import KINDS
 from attention_ts.params import load_params
-from attention_ts.plotting import save_heatmap_grid
+from attention_ts.plotting import save_deletion_grid, save_heatmap_grid
 from attention_ts.stage import run
 from attention_ts.tables import Column, write_table
 
 METRICS = Path("metrics/compare.json")
 LOCALIZATION = Path("metrics/localization.json")
 HEATMAPS = Path("plots/compare/heatmaps.png")
+FAITHFULNESS = Path("metrics/faithfulness.json")
+DELETION = Path("plots/compare/deletion.png")
 BARS = Path("plots/compare/scores.json")
 REPORTS = Path("reports/compare")
 SCORE_COLUMNS = {  # ModelResult.quality: comparison.BINARY_SCORES or MULTICLASS_SCORES
@@ -70,6 +81,28 @@ UNLOCATED_COLUMNS = [  # localization.unlocated_scores: data without a known seg
     Column("entropy", "entropy (uniform = 1)", "{:.3f}"),
 ]
 UNLOCATED_TITLE = "No test series has a known segment: the spread of the weights only."
+FAITHFULNESS_COLUMNS = [
+    Column("model", "model"),
+    Column("method", "method"),
+    Column("policy", "removed points"),
+    Column("deletion_area", "deletion area", "{:.3f}"),
+    Column("deletion_random", "random", "{:.3f}"),
+    Column("deletion_ratio", "ratio", "{:.1f}"),
+    Column("insertion_area", "insertion area", "{:.3f}"),
+    Column("insertion_random", "random", "{:.3f}"),
+    Column("insertion_ratio", "ratio", "{:.1f}"),
+    Column("randomization", "rank corr. after randomization", "{:.2f}"),
+    Column("contiguity", "runs in top {share}", "{:.1f}"),
+    Column("pointing_game", "pointing game", "{:.3f}"),
+]
+INTERVENTION_COLUMNS = [
+    Column("model", "model"),
+    Column("f1", "test F1", "{:.4f}"),
+    Column("uniform_f1", "F1, uniform attention", "{:.4f}"),
+    Column("uniform_total_variation", "output moved (TVD)", "{:.3f}"),
+    Column("permuted_f1", "F1, permuted attention", "{:.4f}"),
+    Column("permuted_total_variation", "output moved (TVD)", "{:.3f}"),
+]
 
 
 def table_columns(results: list[ModelResult]) -> list[Column]:
@@ -102,6 +135,39 @@ def write_localization(names: list[str], tolerance: int) -> None:
     save_heatmap_grid(panels or [[("no model has per-step weights", None)]], HEATMAPS)
 
 
+def write_faithfulness(names: list[str], policies: list[str], top_share: float) -> None:
+    """The faithfulness metrics, tables and deletion curves of every model."""
+    summaries = {name: read_faithfulness(FIT_DIR, name) for name in names}
+    targets = {name: attention_targets(s, policies[0]) for name, s in summaries.items()}
+    metrics = {name: compact(s) for name, s in summaries.items()}
+    write_json(FAITHFULNESS, {"targets": {k: v for k, v in targets.items() if v}, **metrics})
+
+    columns = [
+        c._replace(title=c.title.format(share=f"{top_share:.0%}")) for c in FAITHFULNESS_COLUMNS
+    ]
+    rows = [
+        [name, method, policy, *(row[c.key] for c in columns[3:])]
+        for name, summary in summaries.items()
+        for policy in policies
+        for method, row in headline(summary, policy).items()
+    ]
+    title = "Deletion, insertion: areas of the predicted class's probability; random: random order."
+    write_table(REPORTS / "faithfulness", columns, rows, title)
+    rows = [
+        [name, s["interventions"]["f1"]]
+        + [
+            s["interventions"][kind][key]
+            for kind in ("uniform", "permuted")
+            for key in ("f1", "total_variation")
+        ]
+        for name, s in summaries.items()
+        if s["interventions"] is not None
+    ]
+    write_table(REPORTS / "interventions", INTERVENTION_COLUMNS, rows)
+    curves = {name: read_curves(FIT_DIR, name) for name in names}
+    save_deletion_grid(curves, policies[0], DELETION)
+
+
 def main() -> None:
     params = load_params()
     results = [read_result(FIT_DIR, name) for name in params.compare]
@@ -110,8 +176,12 @@ def main() -> None:
     write_json(REPORTS / "timings.json", {r.model: r.timing() for r in results})
     write_table(REPORTS / "table", table_columns(results), [r.row() for r in results])
     write_localization(list(params.compare), params.localization.tolerance)
+    faithfulness = params.faithfulness
+    write_faithfulness(list(params.compare), faithfulness.policies, faithfulness.top_share)
     print((REPORTS / "table.md").read_text())
     print((REPORTS / "localization.md").read_text())
+    print((REPORTS / "faithfulness.md").read_text())
+    print((REPORTS / "interventions.md").read_text())
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@
 Trains the model with its settings in params (model.* and train.*, changed
 by compare.<model>) on the pipeline's split, as the train stage does, and
 scores it as the evaluate stage does, and where its attention and gradient
-saliency look as the attention_metrics stage does. Writes model.pt,
-scores.json (test metrics, validation summary, parameter count, localization
-scores), heatmap.npz (the heatmap data of each kind of weights) and
+saliency look as the attention_metrics stage does, and tests its explanations
+as the faithfulness stage does. Writes model.pt, scores.json (test metrics,
+validation summary, parameter count, localization scores, the faithfulness
+summary), heatmap.npz (the heatmap data of each kind of weights),
+faithfulness_curves.json (deletion, insertion and randomization curves) and
 timing.json (train seconds, inference series/s on the test split).
 """
 
@@ -15,11 +17,12 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from attention_ts.comparison import FIT_DIR, HEATMAP_FILE, save_heatmaps
+from attention_ts.comparison import CURVES_FILE, FIT_DIR, HEATMAP_FILE, save_heatmaps
 from attention_ts.data import load_dataset
 from attention_ts.explain import heatmap_rows, localization_report
+from attention_ts.faithfulness import faithfulness_report
 from attention_ts.fitting import fit_and_score, save_fit
-from attention_ts.io import atomic_output
+from attention_ts.io import atomic_output, write_json
 from attention_ts.params import MODEL_NAMES, load_params
 from attention_ts.stage import PipelineError, run
 
@@ -42,11 +45,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     tolerance = params.localization.tolerance
     localization, weights = localization_report(fitted.checkpoint, test_set, tolerance)
     heatmaps = heatmap_rows(weights, test_set, params.localization.heatmap_series)
+    threshold = params.evaluate.threshold
+    faithfulness, curves = faithfulness_report(
+        fitted.checkpoint, test_set, params.faithfulness, threshold, tolerance
+    )
 
     with atomic_output(FIT_DIR / name) as tmp:
         tmp.mkdir()
-        save_fit(tmp, fitted, localization=localization)
+        save_fit(tmp, fitted, localization=localization, faithfulness=faithfulness)
         save_heatmaps(tmp / HEATMAP_FILE, heatmaps)
+        write_json(tmp / CURVES_FILE, curves)
     metrics = fitted.metrics
     f1 = f"F1 {metrics['f1']:.4f}" if "f1" in metrics else f"macro F1 {metrics['macro_f1']:.4f}"
     print(f"{name}: test {f1}, ROC AUC {metrics['roc_auc']:.4f}, {fitted.timing}")

@@ -1,6 +1,7 @@
 """Stage generate: the series -> data/generated/.
 
-Synthetic sine waves, some with a flat segment (`dataset.source = generate`),
+Synthetic sine waves, some with an anomalous segment of one of several kinds
+(docs/anomalies.md; `dataset.source = generate`),
 or the user's own labelled series read from `dataset.path` (`source = file`),
 and, when `dataset.test_path` names another file, its official test set
 (data/generated/test.*). Writes series.npy (series, channels, points),

@@ -61,6 +61,7 @@ def tiny_raw_params() -> dict:
     raw["model"].update(hidden_size=8, downsample=5, conv_channels=8)
     raw["train"].update(max_epochs=3, batch_size=32, threads=1, min_steps=0)
     raw["plot"].update(n_per_class=2)
+    raw["faithfulness"].update(steps=4, ig_steps=8)
     raw["compare"] = TINY_COMPARE
     raw["benchmark"].update(datasets=["UnitTest"], models=["local_attention", "minirocket"])
     raw["benchmark"].update(explain=["local_attention"])

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from attention_ts.comparison import (
+    CURVES_FILE,
     FIT_DIR,
     HEATMAP_FILE,
     SCORES_FILE,
@@ -34,6 +35,42 @@ UNIFORM = {
 }
 
 
+def _areas(area: float, random: float) -> dict:
+    """faithfulness.compare_areas' shape: the same areas for both curves and outcomes."""
+    scores = {"area": area, "random_area": random, "ratio": area / random, "gap": area - random}
+    return {
+        curve: {"probability": scores, "accuracy": scores} for curve in ("deletion", "insertion")
+    }
+
+
+def _faithfulness(methods: list[str], area: float, located: bool = True) -> tuple[dict, dict]:
+    """A made-up (summary, curves) of faithfulness.faithfulness_report: deletion area `area`."""
+    summary = {
+        "n_series": 10,
+        "random": {"contiguity": 9.0},
+        "methods": {
+            method: {
+                "contiguity": 1.5,
+                "randomization": 0.1,
+                "localization": {**UNIFORM, "pointing_game": area} if located else None,
+                "interpolate": _areas(area, 0.1),
+                "mean": _areas(area / 2, 0.1),
+            }
+            for method in methods
+        },
+        "interventions": None,
+    }
+    if "attention" in methods:
+        moved = {"f1": 0.5, "total_variation": 0.3, "decisions_changed": 0.4}
+        summary["interventions"] = {"f1": 0.99, "uniform": moved, "permuted": moved}
+    line = {"deletion": {"probability": [1.0, 0.5, 0.0], "accuracy": [1.0, 0.5, 0.5]}}
+    line["insertion"] = line["deletion"]
+    by_method = {name: line for name in ["random", *methods]}
+    curves = {"fractions": [0.0, 0.5, 1.0], "interpolate": by_method, "mean": by_method}
+    curves["randomization"] = [{"layer": "head", **dict.fromkeys(methods, 0.1)}]
+    return summary, curves
+
+
 def _write_fit(root: Path, name: str, f1: float, seconds: float) -> None:
     """What stages/fit_model.py writes for one model, with made-up numbers."""
     directory = root / FIT_DIR / name
@@ -42,13 +79,16 @@ def _write_fit(root: Path, name: str, f1: float, seconds: float) -> None:
     kinds = {"mlp": ["saliency"], "bilstm_attention": ["attention", "saliency"]}.get(name, [])
     localization = {kind: {**UNIFORM, "mass_inside": f1 / 2} for kind in ["uniform", *kinds]}
     localization["uniform"] = UNIFORM
+    faithfulness, curves = _faithfulness([*kinds, "occlusion"], f1 / 2)
     scores = {
         "test": test,
         "train": {"best_epoch": 4},
         "n_parameters": len(name) * 100,
         "localization": localization,
+        "faithfulness": faithfulness,
     }
     (directory / SCORES_FILE).write_text(json.dumps(scores))
+    (directory / CURVES_FILE).write_text(json.dumps(curves))
     weights = np.random.default_rng(0).dirichlet(np.ones(50), size=8)  # (8 series, 50 points)
     rows = {"weights": weights, "starts": np.arange(8), "ends": np.arange(8) + 20}
     save_heatmaps(directory / HEATMAP_FILE, {kind: rows for kind in kinds})
@@ -67,13 +107,16 @@ def _write_multiclass_fit(root: Path, name: str, macro_f1: float) -> None:
         "attention": {**unlocated, "entropy": 0.5},
         "saliency": {**unlocated, "entropy": 0.75},
     }
+    faithfulness, curves = _faithfulness(["attention", "saliency"], 0.3, located=False)
     scores = {
         "test": {**test, "log_loss": 0.4, "per_class": {}},
         "train": {"best_epoch": 2},
         "n_parameters": 1234,
         "localization": localization,
+        "faithfulness": faithfulness,
     }
     (directory / SCORES_FILE).write_text(json.dumps(scores))
+    (directory / CURVES_FILE).write_text(json.dumps(curves))
     empty = {"weights": np.zeros((0, 50)), "starts": np.zeros(0), "ends": np.zeros(0)}
     save_heatmaps(directory / HEATMAP_FILE, {"attention": empty, "saliency": empty})
     (directory / TIMING_FILE).write_text(
@@ -169,6 +212,34 @@ def test_compare_stage_gathers_where_each_model_looks(tmp_path):
     assert "pointing game +-10" in header  # the tolerance in params.yaml
     height, width, _ = matplotlib.image.imread(tmp_path / "plots/compare/heatmaps.png").shape
     assert (height, width) == (2 * 3 * 80, 2 * 5 * 80)  # a row per model, a column per kind
+
+    faithfulness = json.loads((tmp_path / "metrics/faithfulness.json").read_text())
+    assert list(faithfulness) == ["targets", "bilstm_attention", "mlp", "flat_run_rule"]
+    assert list(faithfulness["targets"]) == ["bilstm_attention"]  # the one attention model
+    targets = faithfulness["targets"]["bilstm_attention"]
+    assert targets["deletion_ratio"] == {
+        "value": pytest.approx(4.95),
+        "target": ">= 3.0",
+        "met": True,
+    }
+    assert targets["randomization"]["met"] and targets["uniform_f1"]["met"]  # 0.1 < 0.2, 0.5 < 0.9
+    assert faithfulness["mlp"]["saliency"]["interpolate"]["deletion_area"] == 0.45
+    assert faithfulness["mlp"]["saliency"]["mean"]["deletion_ratio"] == pytest.approx(2.25)
+    assert "interventions" not in faithfulness["mlp"]
+    with open(tmp_path / "reports/compare/faithfulness.csv") as f:
+        rows = [(r["model"], r["method"], r["policy"]) for r in csv.DictReader(f)]
+    assert rows[:3] == [
+        ("bilstm_attention", "attention", "interpolate"),
+        ("bilstm_attention", "saliency", "interpolate"),
+        ("bilstm_attention", "occlusion", "interpolate"),
+    ]
+    assert len(rows) == 2 * (3 + 2 + 1)  # policies x methods of each model
+    header = (tmp_path / "reports/compare/faithfulness.md").read_text().splitlines()[2]
+    assert "runs in top 10%" in header
+    with open(tmp_path / "reports/compare/interventions.csv") as f:
+        assert [r["model"] for r in csv.DictReader(f)] == ["bilstm_attention"]
+    height, width, _ = matplotlib.image.imread(tmp_path / "plots/compare/deletion.png").shape
+    assert width == 3 * 3 * 80  # a panel per model
 
 
 def test_heatmap_data_round_trips_without_pickle(tmp_path):

@@ -8,9 +8,25 @@ import hashlib
 import numpy as np
 import pytest
 
-from attention_ts.data import NO_SEGMENT, SPLITS, generate, load_dataset, save_dataset, split
+from attention_ts.data import (
+    ANOMALIES,
+    ANOMALY_KINDS,
+    LEVEL_SHIFT,
+    NO_SEGMENT,
+    SPIKE_HEIGHT,
+    SPIKE_POINTS,
+    SPLITS,
+    generate,
+    load_dataset,
+    save_dataset,
+    split,
+)
 from attention_ts.params import Params, Range, build
 from tests.conftest import default_raw_params
+
+# SHA-256 of generate() at the committed params with n_series = 200 (series bytes, then table
+# bytes), recorded before the anomaly kinds existed: anomalies [flat], task binary keep it
+DEFAULT_200_SHA256 = "64db9eeab13f447c8f5723181fc5e3c2257a429c1c3d67a38f1ed006d35a82ab"
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +148,160 @@ def test_split_is_deterministic_and_seeded(dataset):
     other = split(labels, (0.7, 0.1, 0.2), seed=4)
     assert all(np.array_equal(first[name], again[name]) for name in SPLITS)
     assert not np.array_equal(first["test"], other["test"])
+
+
+def _digest(data) -> str:
+    return hashlib.sha256(data.series.tobytes() + data.table.tobytes()).hexdigest()
+
+
+def test_default_anomalies_give_the_bytes_of_the_original_generator(params):
+    assert params.generate.anomalies == ["flat"] and params.generate.task == "binary"
+    assert _digest(generate(dataclasses.replace(params.generate, n_series=200))) == (
+        DEFAULT_200_SHA256
+    )
+
+
+@pytest.fixture(scope="module")
+def kinds(params):
+    """Every kind, multiclass: 240 series of 100 points, 120 anomalous (20 a kind)."""
+    config = dataclasses.replace(
+        params.generate,
+        n_series=240,
+        n_points=100,
+        anomalies=list(ANOMALY_KINDS),
+        task="multiclass",
+    )
+    return generate(config)
+
+
+def _of_kind(data, name: str):
+    """(series (m, points) float64, table (m,), clean waves (m, points)) of one kind's series."""
+    rows = data.table["label"] == data.classes.index(name)
+    table, series = data.table[rows], data.series[rows, 0].astype(np.float64)
+    t = np.linspace(0, 2 * np.pi, series.shape[1])
+    clean = table["amplitude"][:, None] * np.sin(table["frequency"][:, None] * t)
+    return series, table, clean
+
+
+def test_every_kind_has_a_generator():
+    assert tuple(ANOMALIES) == ANOMALY_KINDS
+
+
+def test_multiclass_labels_classes_and_balanced_kinds(kinds):
+    assert kinds.classes == ("normal", *ANOMALY_KINDS)
+    labels = kinds.table["label"]
+    assert np.array_equal(labels == 0, kinds.table["segment_start"] == NO_SEGMENT)
+    assert np.array_equal(np.bincount(labels), [120] + [20] * len(ANOMALY_KINDS))
+
+
+def test_kinds_are_balanced_when_they_do_not_divide_the_anomalous_count(params):
+    config = dataclasses.replace(
+        params.generate, n_series=46, anomalies=["spike", "flat", "time_warp"], task="multiclass"
+    )
+    data = generate(config)
+    assert data.classes == ("normal", "spike", "flat", "time_warp")
+    assert np.array_equal(np.bincount(data.table["label"]), [23, 8, 8, 7])
+
+
+def test_binary_task_labels_the_same_series_anomalous(kinds):
+    config = dataclasses.replace(
+        build(Params, default_raw_params()).generate,
+        n_series=240,
+        n_points=100,
+        anomalies=list(ANOMALY_KINDS),
+    )
+    binary = generate(config)
+    assert binary.classes == ("normal", "anomalous")
+    assert np.array_equal(binary.table["label"], kinds.table["label"] > 0)
+    assert np.array_equal(binary.series, kinds.series)  # the task changes labels only
+    for name in ("segment_start", "segment_end", "amplitude", "frequency"):
+        assert np.array_equal(binary.table[name], kinds.table[name])
+
+
+def test_multiclass_flat_only_keeps_the_series_and_the_labels(params):
+    config = dataclasses.replace(params.generate, n_series=200, task="multiclass")
+    data = generate(config)
+    assert data.classes == ("normal", "flat")
+    assert _digest(data) == DEFAULT_200_SHA256  # label 1 is flat, as binary's 1 is anomalous
+
+
+@pytest.mark.parametrize("name", [k for k in ANOMALY_KINDS if k != "frequency_change"])
+def test_each_kind_changes_its_segment_only(kinds, name):
+    series, table, clean = _of_kind(kinds, name)
+    assert len(series) == 20
+    mask = _flat_mask(table, series.shape[1])
+    scale = table["amplitude"][:, None]
+    outside = np.where(mask, 0.0, (series - clean) / scale)
+    np.testing.assert_allclose(outside, 0.0, atol=1e-6)
+    inside = np.where(mask, np.abs(series - clean) / scale, 0.0)
+    assert np.all(inside.max(axis=1) > 0.01), "every series must differ inside its segment"
+
+
+def test_flat_holds_the_value_at_start(kinds):
+    series, table, _ = _of_kind(kinds, "flat")
+    mask = _flat_mask(table, series.shape[1])
+    held = series[np.arange(len(series)), table["segment_start"]]
+    assert np.all(np.where(mask, series == held[:, None], True))
+
+
+def test_spike_is_three_points_of_two_amplitudes(kinds):
+    series, table, clean = _of_kind(kinds, "spike")
+    n_points = series.shape[1]
+    expected_end = np.minimum(table["segment_start"] + SPIKE_POINTS, n_points)
+    assert np.array_equal(table["segment_end"], expected_end)
+    assert SPIKE_POINTS == 3 and np.any(table["segment_end"] - table["segment_start"] == 3)
+    mask = _flat_mask(table, n_points)
+    offset = np.abs(series - clean) / table["amplitude"][:, None]
+    np.testing.assert_allclose(offset[mask], SPIKE_HEIGHT, rtol=1e-5)
+
+
+def test_level_shift_moves_the_segment_by_one_amplitude_up_or_down(kinds):
+    series, table, clean = _of_kind(kinds, "level_shift")
+    mask = _flat_mask(table, series.shape[1])
+    shift = (series - clean) / table["amplitude"][:, None]
+    for row, inside in zip(shift, mask):
+        np.testing.assert_allclose(np.abs(row[inside]), LEVEL_SHIFT, rtol=1e-5)
+        assert len(set(np.sign(row[inside]))) == 1, "one direction per series"
+    signs = np.sign(shift[mask])
+    assert (signs > 0).any() and (signs < 0).any(), "both directions are drawn"
+
+
+def test_frequency_change_resumes_the_same_sine_shifted_in_phase(kinds):
+    series, table, clean = _of_kind(kinds, "frequency_change")
+    n_points = series.shape[1]
+    t = np.linspace(0, 2 * np.pi, n_points)
+    steps = np.arange(n_points)
+    checked = 0
+    for row, wave, info in zip(series, clean, table):
+        start, end = info["segment_start"], info["segment_end"]
+        amplitude, frequency = info["amplitude"], info["frequency"]
+        np.testing.assert_allclose(row[:start], wave[:start], atol=1e-5 * amplitude)
+        assert np.abs(row[start:end] - wave[start:end]).max() > 0.01 * amplitude
+        after = steps >= end
+        if after.sum() < 5:
+            continue
+        # a sine of the same frequency: a * sin(f t) + b * cos(f t), with sqrt(a^2 + b^2) = A
+        basis = np.stack([np.sin(frequency * t[after]), np.cos(frequency * t[after])], axis=1)
+        (a, b), *_ = np.linalg.lstsq(basis, row[after], rcond=None)
+        np.testing.assert_allclose(basis @ [a, b], row[after], atol=1e-5 * amplitude)
+        assert np.hypot(a, b) == pytest.approx(amplitude, rel=1e-5)
+        checked += 1
+    assert checked >= 10
+
+
+def test_other_kinds_leave_the_main_draws_alone(kinds, params):
+    """Kinds, signs and bursts come from their own stream: the normal series stay put."""
+    config = dataclasses.replace(params.generate, n_series=240, n_points=100)
+    flat_only = generate(config)
+    normal = kinds.table["label"] == 0
+    assert np.array_equal(kinds.series[normal], flat_only.series[normal])
+    assert np.array_equal(kinds.table["amplitude"], flat_only.table["amplitude"])
+
+
+@pytest.mark.parametrize(
+    ("anomalies", "task"),
+    [([], "binary"), (["flat", "flat"], "multiclass"), (["bump"], "binary"), (["flat"], "both")],
+)
+def test_generate_refuses_what_load_params_refuses(params, anomalies, task):
+    with pytest.raises(ValueError, match="allowed: distinct kinds of flat, spike"):
+        generate(dataclasses.replace(params.generate, anomalies=anomalies, task=task))

@@ -85,15 +85,24 @@ def test_every_param_is_read_by_some_stage():
     matrices = [s["matrix"] for s in STAGES.values() if "matrix" in s]
     listed |= {v.strip("${}") for matrix in matrices for v in matrix.values()}
     raw = default_raw_params()
-    every = {f"{section}.{key}" for section, keys in raw.items() for key in keys}
+    every = {
+        f"{section}.{key}"
+        for section, keys in raw.items()
+        if isinstance(keys, dict)
+        for key in keys
+    }
     per_model = {f"compare.{name}" for name in raw["compare"]}
     assert every - per_model == listed - {"compare", PER_MODEL_KEY, PER_CELL_KEY}
+    # the one top-level value: read by attention_ts/seeds.py, which queues the runs, not a stage
+    assert [key for key, value in raw.items() if not isinstance(value, dict)] == ["n_seeds"]
+    assert "n_seeds" not in listed
 
 
 def test_each_model_fit_reads_the_train_stage_settings_except_the_model_name():
     fit = STAGES["compare:fit"]["params"]
     train = STAGES["train"]["params"]
     scoring = set(STAGES["evaluate"]["params"]) | set(STAGES["attention_metrics"]["params"])
+    scoring |= set(STAGES["faithfulness"]["params"])
     assert set(fit) == set(train) - {"model.name"} | {PER_MODEL_KEY} | scoring
     assert COMPARE_YAML["stages"]["fit"]["foreach"] == "${compare}"
 
@@ -102,8 +111,10 @@ def test_each_benchmark_cell_reads_what_a_comparison_fit_reads_except_where_it_l
     cell = set(STAGES["benchmark:fit"]["params"])
     fit = set(STAGES["compare:fit"]["params"])
     localization = {"localization.tolerance", "localization.heatmap_series"}  # no segment there
+    faithfulness = set(STAGES["faithfulness"]["params"]) - set(STAGES["train"]["params"])
+    faithfulness -= {"evaluate.threshold"}  # the cells evaluate, not test explanations
     archive = {PER_CELL_KEY, "benchmark.model"}  # Params.benchmark_config
-    assert cell == fit - localization - {PER_MODEL_KEY} | archive
+    assert cell == fit - localization - faithfulness - {PER_MODEL_KEY} | archive
     matrix = BENCHMARK_YAML["stages"]["fit"]["matrix"]
     assert matrix == {
         "dataset": "${benchmark.datasets}",

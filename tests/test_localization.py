@@ -125,6 +125,13 @@ def test_scores_of_uniform_weights_are_the_chance_level():
     assert (scores["n_anomalous"], scores["n_normal"]) == (3, 2)
 
 
+def test_without_normal_series_their_entropy_is_none_not_nan():
+    weights = uniform_weights(3, POINTS)
+    scores = localization_scores(weights, STARTS, ENDS, weights[:0], tolerance=0)
+    assert scores["n_normal"] == 0 and scores["normal_entropy"] is None
+    assert scores["lift"] == pytest.approx(1.0)
+
+
 def test_lift_of_perfect_attention_is_one_over_the_mean_fraction():
     mask = segment_mask(STARTS, ENDS, POINTS)
     weights = mask / mask.sum(axis=1, keepdims=True)

@@ -123,6 +123,60 @@ def test_single_class_data_is_refused():
     assert "gets no series of class 'anomalous'" in message
 
 
+def test_committed_anomalies_are_the_original_flat_binary_task():
+    params = load_params(REPO / "params.yaml")
+    assert params.generate.anomalies == ["flat"] and params.generate.task == "binary"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (
+            "generate.anomalies",
+            ["flat", "spikes"],
+            "generate.anomalies = ['flat', 'spikes']: 'spikes' is not an anomaly kind (did you "
+            "mean spike?); allowed: distinct kinds of flat, spike, level_shift, noise_burst, "
+            "frequency_change, time_warp",
+        ),
+        (
+            "generate.anomalies",
+            ["flat", "flat"],
+            "generate.anomalies = ['flat', 'flat'] is invalid; allowed: a list of distinct names",
+        ),
+        (
+            "generate.anomalies",
+            [],
+            "generate.anomalies = [] is invalid; allowed: one or more of flat, spike, level_shift",
+        ),
+        ("generate.anomalies", "flat", "generate.anomalies = 'flat' is invalid; allowed: a list"),
+        (
+            "generate.task",
+            "regression",
+            "generate.task = 'regression' is invalid; allowed: one of binary, multiclass",
+        ),
+    ],
+)
+def test_bad_anomalies_or_task_is_one_line(key, value, expected):
+    message = _error(key, value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_multiclass_needs_every_kind_in_every_split():
+    """40 series, half anomalous: 20 over six kinds is 3 or 4 a kind, none for validation."""
+    raw = _set(default_raw_params(), "generate.n_series", 40)
+    kinds = ["flat", "spike", "level_shift", "noise_burst", "frequency_change", "time_warp"]
+    raw = _set(raw, "generate.anomalies", kinds)
+    assert build(Params, raw).generate.task == "binary"  # 20 anomalous: enough for two classes
+    with pytest.raises(ParamsError) as caught:
+        build(Params, _set(raw, "generate.task", "multiclass"))
+    assert str(caught.value) == (
+        "split.val = 0.1 gets no series of class 'flat' with generate.n_series = 40 and "
+        "generate.anomaly_fraction = 0.5 shared by 6 kinds (generate.task = multiclass); "
+        "allowed: sizes that put every class in every split"
+    )
+
+
 def test_misspelled_key_gets_a_suggestion():
     raw = default_raw_params()
     raw["train"]["lrr"] = 0.01

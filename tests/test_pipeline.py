@@ -25,8 +25,9 @@ ALL_STAGES = {
     "evaluate",
     "plot_attention",
     "attention_metrics",
+    "faithfulness",
 }
-SCORED = {"evaluate", "plot_attention", "attention_metrics"}  # the stages that read the model
+SCORED = {"evaluate", "plot_attention", "attention_metrics", "faithfulness"}  # read the model
 PNG = b"\x89PNG\r\n\x1a\n"
 pytestmark = pytest.mark.e2e
 
@@ -98,6 +99,21 @@ def test_outputs_hold_what_they_should(project):
     for name in ("heatmap.png", "argmax.png"):
         assert (project.root / "plots/localization" / name).read_bytes()[:8] == PNG
 
+    explained = project.json("metrics/explanations.json")
+    methods = ["attention", "saliency", "integrated_gradients", "occlusion"]
+    assert list(explained["methods"]) == methods  # the tiny model is bilstm_attention
+    assert explained["n_series"] == n_test  # faithfulness.n_series is more than the test split
+    for scores in explained["methods"].values():
+        assert scores["localization"]["n_anomalous"] == int(labels.sum())
+        assert -1.0 <= scores["randomization"] <= 1.0 and scores["contiguity"] >= 1
+    assert set(explained["interventions"]) == {"f1", "uniform", "permuted"}
+    assert explained["interventions"]["f1"] == pytest.approx(metrics["f1"])  # the whole test split
+    curves = project.json("plots/faithfulness/curves.json")
+    assert len(curves["fractions"]) == tiny["faithfulness"]["steps"] + 1
+    assert list(curves["interpolate"]) == ["random", *methods]
+    for name in ("curves.png", "randomization.png"):
+        assert (project.root / "plots/faithfulness" / name).read_bytes()[:8] == PNG
+
     test_ids = {int(r["id"]) for r in rows}
     with open(project.root / "data/split/train.csv") as f:
         train_ids = {int(r["id"]) for r in csv.DictReader(f)}
@@ -119,8 +135,14 @@ def test_forced_rerun_reproduces_every_output(project):
     ("section", "key", "value", "expected"),
     [
         ("plot", "seed", 7, {"check_params", "plot_attention"}),
-        ("localization", "tolerance", 3, {"check_params", "attention_metrics"}),
-        ("evaluate", "threshold", 0.4, {"check_params", "evaluate", "plot_attention"}),
+        ("localization", "tolerance", 3, {"check_params", "attention_metrics", "faithfulness"}),
+        (
+            "evaluate",
+            "threshold",
+            0.4,
+            {"check_params", "evaluate", "plot_attention", "faithfulness"},
+        ),
+        ("faithfulness", "steps", 3, {"check_params", "faithfulness"}),
         ("train", "lr", 0.01, {"check_params", "train"} | SCORED),
         ("model", "hidden_size", 6, {"check_params", "train"} | SCORED),
         ("split", "seed", 1, ALL_STAGES - {"generate"}),
