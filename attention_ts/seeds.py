@@ -5,10 +5,12 @@
         -S 'generate.anomalies=[spike],[level_shift]'
     python -m attention_ts.seeds report --name comparison   # again, from the saved list
 
-`run` queues `n_seeds` (params.yaml) experiments per setting with the DVC
-queue, `dvc exp run PIPELINE --queue -S train.seed=0,1,...,n_seeds-1`, plus
+`run` queues `n_seeds` (params.yaml; `--n-seeds` for one run) experiments
+per setting with the DVC queue,
+`dvc exp run PIPELINE --queue -S train.seed=0,1,...,n_seeds-1`, plus
 each `-S` given (DVC's sweep syntax: `a,b` runs both), runs the queue
-(`dvc exp run --run-all -j 1`, which also runs anything queued before) and
+(`dvc exp run --run-all -j JOBS`, which also runs anything queued before; give
+parallel runs `-S train.threads=1`, two threads each oversubscribe 2 cores) and
 writes the report. It refuses to queue with uncommitted changes to tracked
 files: commit first, so that the report's baseline commit is the code run.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import re
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -210,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = commands.add_parser("run", help="queue n_seeds experiments per setting, run, report")
     start.add_argument("pipeline", help="dvc.yaml of the pipeline, e.g. compare/dvc.yaml")
     start.add_argument("-S", dest="overrides", action="append", default=[], help="as dvc exp run")
+    start.add_argument("--n-seeds", type=int, help="seeds 0..N-1 (default: n_seeds in params.yaml)")
+    start.add_argument("--jobs", type=int, default=1, help="experiments run at a time (dvc -j)")
     again = commands.add_parser("report", help="report the experiments of an earlier run")
     for command in (start, again):
         command.add_argument("--name", required=True, help="report name: reports/seeds/NAME.md")
@@ -219,9 +224,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         baseline = subprocess.run(
             ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
-        names = queue(args.pipeline, load_params().n_seeds, args.overrides)
+        n_seeds = args.n_seeds or load_params().n_seeds
+        if n_seeds < 1:
+            raise PipelineError(f"--n-seeds {n_seeds} is invalid; allowed: an integer >= 1")
+        names = queue(args.pipeline, n_seeds, args.overrides)
         print(f"queued {len(names)} experiments on {baseline[:7]}: {', '.join(names)}")
-        dvc("exp", "run", "--run-all", "-j", "1")
+        run_all = ["exp", "run", "--run-all", "-j", str(args.jobs)]  # its progress shown
+        subprocess.run([sys.executable, "-m", "dvc", *run_all], check=False)  # failed: no metrics
     else:
         rerun = f"run `python -m attention_ts.seeds run PIPELINE --name {args.name}` first"
         saved = read_json(args.out / f"{args.name}.json", rerun)
