@@ -161,7 +161,7 @@ def tables(stats: pd.DataFrame) -> list[str]:
                     rows.append([group, *prefix.split("."), *cells])
         if rows:
             header = [Column(name, name) for name in ("group", *levels, *columns)]
-            sections.append(markdown_table(header, rows, f"### {file}"))
+            sections.append(markdown_table(header, rows, f"### {file}: by {', '.join(levels)}"))
     return sections
 
 
