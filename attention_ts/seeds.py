@@ -88,11 +88,12 @@ def queue(pipeline: str, n_seeds: int, overrides: Sequence[str]) -> list[str]:
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.split("\n")[0]
+    ).stdout.splitlines()
     if changed:
+        more = ", ..." if len(changed) > 1 else ""
         raise PipelineError(
-            f"uncommitted changes ({changed.strip()}, ...); allowed: a clean work tree, so the "
-            "experiments run the committed code: commit or stash first"
+            f"uncommitted changes ({changed[0].strip()}{more}); allowed: a clean work tree, so "
+            "the experiments run the committed code: commit or stash first"
         )
     seeds = ",".join(str(seed) for seed in range(n_seeds))
     args = ["exp", "run", pipeline, "--queue", "-S", f"{SEED}={seeds}"]

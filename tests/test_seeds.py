@@ -134,9 +134,11 @@ def test_queue_asks_dvc_for_every_seed_times_every_setting(clean_repo, monkeypat
 def test_queue_refuses_uncommitted_changes_that_the_report_would_misname(clean_repo, monkeypatch):
     monkeypatch.setattr(seeds, "dvc", lambda *args: pytest.fail("dvc must not run"))
     (clean_repo / "params.yaml").write_text("n_seeds: 3\n")
-    with pytest.raises(
-        PipelineError, match="^uncommitted changes \\(M params.yaml, ...\\); allowed"
-    ):
+    with pytest.raises(PipelineError, match="^uncommitted changes \\(M params.yaml\\); allowed"):
+        seeds.queue("dvc.yaml", 2, [])
+    (clean_repo / "other.txt").write_text("x")
+    subprocess.run(["git", "add", "other.txt"], check=True)
+    with pytest.raises(PipelineError, match="^uncommitted changes \\(A  other.txt, ...\\)"):
         seeds.queue("dvc.yaml", 2, [])
 
 
