@@ -16,13 +16,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from attention_ts.io import atomic_output
+from attention_ts.io import LazyArray, atomic_output, rows_per_chunk, write_npy
 from attention_ts.readers import LabelledSeries, read_labelled_file
 from attention_ts.series_io import SeriesFileError
 from attention_ts.stage import PipelineError
@@ -64,7 +64,7 @@ TABLE_DTYPE = np.dtype(
 
 
 class Dataset(NamedTuple):
-    series: np.ndarray  # (n_series, channels, points) float32, zero past each series' length
+    series: np.ndarray | LazyArray  # (n_series, channels, points) float32, zero past the length
     table: np.ndarray  # (n_series,) structured array of TABLE_DTYPE
     classes: tuple[str, ...]  # class names; table["label"] indexes them
 
@@ -131,6 +131,7 @@ class Segment(NamedTuple):
     frequency: np.ndarray  # (m,) f
     start: np.ndarray  # (m,) first point of the segment
     end: np.ndarray  # (m,) one past its last point
+    sign: np.ndarray  # (m,) +-1.0: which way a spike or level shift goes (drawn in `plan`)
     t: np.ndarray  # (points,) time of each point, on [0, 2*pi]
 
     def mask(self) -> np.ndarray:
@@ -150,20 +151,19 @@ def _flat(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarr
     return np.where(seg.mask(), held[:, None], clean)
 
 
-def _offset(clean: np.ndarray, seg: Segment, rng: np.random.Generator, size: float) -> np.ndarray:
-    """The segment moved up or down (sign drawn) by `size` * A."""
-    sign = rng.choice([-1.0, 1.0], size=len(clean))  # (m,)
-    return np.where(seg.mask(), clean + (sign * size * seg.amplitude)[:, None], clean)
+def _offset(clean: np.ndarray, seg: Segment, size: float) -> np.ndarray:
+    """The segment moved up or down (by seg.sign) by `size` * A."""
+    return np.where(seg.mask(), clean + (seg.sign * size * seg.amplitude)[:, None], clean)
 
 
 def _spike(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarray:
     """SPIKE_POINTS points (the segment) moved by +-SPIKE_HEIGHT * A."""
-    return _offset(clean, seg, rng, SPIKE_HEIGHT)
+    return _offset(clean, seg, SPIKE_HEIGHT)
 
 
 def _level_shift(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarray:
     """The segment moved by +-LEVEL_SHIFT * A."""
-    return _offset(clean, seg, rng, LEVEL_SHIFT)
+    return _offset(clean, seg, LEVEL_SHIFT)
 
 
 def _noise_burst(clean: np.ndarray, seg: Segment, rng: np.random.Generator) -> np.ndarray:
@@ -203,6 +203,121 @@ ANOMALIES = {
     "frequency_change": _frequency_change,
     "time_warp": _time_warp,
 }
+SIGNED = ("spike", "level_shift")  # kinds that go up or down: a sign per series, drawn in `plan`
+
+
+class Plan(NamedTuple):
+    """What `generate` draws per series before any point: every series' table row, kind, sign."""
+
+    table: np.ndarray  # (n,) TABLE_DTYPE: label, amplitude, frequency, segment, length
+    kind: np.ndarray  # (n,) index into params.anomalies; NO_SEGMENT for a normal series
+    sign: np.ndarray  # (n,) +-1.0 for the SIGNED kinds, else 0.0
+    classes: tuple[str, ...]
+
+
+def _check_kinds(params: GenerateParams) -> None:
+    kinds_ok = params.anomalies and len(set(params.anomalies)) == len(params.anomalies)
+    if not kinds_ok or not set(params.anomalies) <= set(ANOMALIES) or params.task not in TASKS:
+        raise ValueError(
+            f"anomalies {params.anomalies} and task {params.task!r}: allowed: distinct kinds of "
+            f"{', '.join(ANOMALY_KINDS)}, one or more, and a task of {', '.join(TASKS)}"
+        )
+
+
+def plan(params: GenerateParams, rng: np.random.Generator, extra: np.random.Generator) -> Plan:
+    """Draw every per-series value (`generate`'s first step): (n,) arrays, no points yet.
+
+    Draws from `rng` (the main stream, seeded by `generate.seed`) in the
+    original generator's order, then from `extra` the kinds (more than one)
+    and the signs of the SIGNED kinds, kind by kind in the listed order.
+    """
+    n, n_points = params.n_series, params.n_points
+    _, n_anomalous = class_counts(n, params.anomaly_fraction)
+    anomalous = rng.permutation(np.arange(n) < n_anomalous)  # (n,) bool
+    amplitude = rng.choice(params.amplitude.values(), size=n)
+    frequency = rng.choice(params.frequency.values(), size=n)
+    start_fraction = rng.choice(params.segment_start.values(), size=n)
+    length_fraction = rng.choice(params.segment_length.values(), size=n)
+    start = np.floor(start_fraction * n_points + 1e-9).astype(np.int64)
+    length = np.floor(length_fraction * n_points + 1e-9).astype(np.int64)
+    end = np.minimum(start + length, n_points)
+    start = np.where(anomalous, start, NO_SEGMENT)
+    end = np.where(anomalous, end, NO_SEGMENT)
+    kinds = np.arange(n_anomalous) % len(params.anomalies)  # (n_anomalous,) index into anomalies
+    kind = np.full(n, NO_SEGMENT)  # (n,) the kind of each anomalous series; -1 if normal
+    kind[anomalous] = extra.permutation(kinds) if len(params.anomalies) > 1 else kinds
+    sign = np.zeros(n)
+    for k, name in enumerate(params.anomalies):
+        rows = np.flatnonzero(kind == k)  # (m,)
+        if name == "spike":
+            end[rows] = np.minimum(start[rows] + SPIKE_POINTS, n_points)
+        if name in SIGNED:
+            sign[rows] = extra.choice([-1.0, 1.0], size=len(rows))
+
+    table = np.zeros(n, dtype=TABLE_DTYPE)
+    table["id"] = np.arange(n)
+    table["label"] = np.where(anomalous, 1 + kind, 0) if params.task == "multiclass" else anomalous
+    table["amplitude"] = amplitude
+    table["frequency"] = frequency
+    table["segment_start"] = start
+    table["segment_end"] = end
+    table["length"] = n_points
+    return Plan(table, kind, sign, synthetic_classes(params.task, params.anomalies))
+
+
+def render(
+    params: GenerateParams,
+    drawn: Plan,
+    rows: slice,
+    rng: np.random.Generator,
+    extra: np.random.Generator,
+) -> np.ndarray:
+    """The series of `rows` (consecutive) of a `plan`: (m, 1, n_points) float32.
+
+    Draws the noise bursts from `extra` and the noise from `rng`, in row
+    order: called on consecutive chunks, it gives the bytes of one call on all rows.
+    """
+    table, kind = drawn.table[rows], drawn.kind[rows]
+    amplitude, frequency = table["amplitude"], table["frequency"]
+    t = np.linspace(0.0, 2 * math.pi, params.n_points)
+    clean = amplitude[:, None] * np.sin(frequency[:, None] * t[None, :])  # (m, n_points)
+    series = clean.copy()
+    for k, name in enumerate(params.anomalies):
+        at = np.flatnonzero(kind == k)  # (m_k,)
+        segment = Segment(
+            amplitude[at],
+            frequency[at],
+            table["segment_start"][at],
+            table["segment_end"][at],
+            drawn.sign[rows][at],
+            t,
+        )
+        series[at] = ANOMALIES[name](clean[at], segment, extra)
+    if params.noise > 0:
+        series = series + rng.normal(size=series.shape) * (params.noise * amplitude[:, None])
+    # reshape, not [:, None, :]: that view has stride 0 on the channel axis, and oneDNN then
+    # picks other convolution kernels than for the arrays read back from .npy (other bits)
+    return series.astype(np.float32).reshape(len(series), 1, params.n_points)
+
+
+def generate_chunks(
+    params: GenerateParams, rows: int
+) -> tuple[np.ndarray, tuple[str, ...], Iterator[np.ndarray]]:
+    """`generate`, streamed: (table (n,), classes, the series `rows` at a time).
+
+    The chunks, (<= rows, 1, n_points) float32 each, in order, are the
+    series `generate` returns, byte for byte; only one is in memory at a
+    time (with the (n,) per-series draws). Raises ValueError as `generate`.
+    """
+    _check_kinds(params)
+    rng = np.random.default_rng(params.seed)
+    extra = np.random.default_rng([params.seed, 1])  # draws of kinds other than flat only
+    drawn = plan(params, rng, extra)
+    n = params.n_series
+    chunks = (
+        render(params, drawn, slice(a, min(a + rows, n)), rng, extra) for a in range(0, n, rows)
+    )
+    return drawn.table, drawn.classes, chunks
 
 
 def generate(params: GenerateParams) -> Dataset:
@@ -233,58 +348,19 @@ def generate(params: GenerateParams) -> Dataset:
     the kinds). With anomalies [flat] and task binary the bytes are those of
     the original generator: what the other kinds draw (kinds, signs, bursts)
     comes from a second stream, seeded by [seed, 1], never from the main
-    one. Raises ValueError when `anomalies` is empty, repeats a kind or names
-    one not in ANOMALY_KINDS, or `task` is not one of TASKS (load_params
-    refuses all of these first, in one line).
+    one.
+
+    Streamed: `generate_chunks` computes the same series a chunk of rows at a
+    time, byte for byte (every per-series draw is made first, by `plan`; the
+    draws with one value per point, the noise and the bursts, follow in row
+    order, and numpy's generators give the same numbers drawn in pieces as
+    at once). `generate` is its one-chunk case. Raises ValueError when
+    `anomalies` is empty, repeats a kind or names one not in ANOMALY_KINDS,
+    or `task` is not one of TASKS (load_params refuses all of these first,
+    in one line).
     """
-    kinds_ok = params.anomalies and len(set(params.anomalies)) == len(params.anomalies)
-    if not kinds_ok or not set(params.anomalies) <= set(ANOMALIES) or params.task not in TASKS:
-        raise ValueError(
-            f"anomalies {params.anomalies} and task {params.task!r}: allowed: distinct kinds of "
-            f"{', '.join(ANOMALY_KINDS)}, one or more, and a task of {', '.join(TASKS)}"
-        )
-    rng = np.random.default_rng(params.seed)
-    extra = np.random.default_rng([params.seed, 1])  # draws of kinds other than flat only
-    n, n_points = params.n_series, params.n_points
-    _, n_anomalous = class_counts(n, params.anomaly_fraction)
-    anomalous = rng.permutation(np.arange(n) < n_anomalous)  # (n,) bool
-    amplitude = rng.choice(params.amplitude.values(), size=n)
-    frequency = rng.choice(params.frequency.values(), size=n)
-    start_fraction = rng.choice(params.segment_start.values(), size=n)
-    length_fraction = rng.choice(params.segment_length.values(), size=n)
-    start = np.floor(start_fraction * n_points + 1e-9).astype(np.int64)
-    length = np.floor(length_fraction * n_points + 1e-9).astype(np.int64)
-    end = np.minimum(start + length, n_points)
-    start = np.where(anomalous, start, NO_SEGMENT)
-    end = np.where(anomalous, end, NO_SEGMENT)
-    kinds = np.arange(n_anomalous) % len(params.anomalies)  # (n_anomalous,) index into anomalies
-    kind = np.full(n, NO_SEGMENT)  # (n,) the kind of each anomalous series; -1 if normal
-    kind[anomalous] = extra.permutation(kinds) if len(params.anomalies) > 1 else kinds
-
-    t = np.linspace(0.0, 2 * math.pi, n_points)
-    clean = amplitude[:, None] * np.sin(frequency[:, None] * t[None, :])  # (n, n_points)
-    series = clean.copy()
-    for k, name in enumerate(params.anomalies):
-        rows = np.flatnonzero(kind == k)  # (m,)
-        if name == "spike":
-            end[rows] = np.minimum(start[rows] + SPIKE_POINTS, n_points)
-        segment = Segment(amplitude[rows], frequency[rows], start[rows], end[rows], t)
-        series[rows] = ANOMALIES[name](clean[rows], segment, extra)
-    if params.noise > 0:
-        series = series + rng.normal(size=(n, n_points)) * (params.noise * amplitude[:, None])
-
-    table = np.zeros(n, dtype=TABLE_DTYPE)
-    table["id"] = np.arange(n)
-    table["label"] = np.where(anomalous, 1 + kind, 0) if params.task == "multiclass" else anomalous
-    table["amplitude"] = amplitude
-    table["frequency"] = frequency
-    table["segment_start"] = start
-    table["segment_end"] = end
-    table["length"] = n_points
-    classes = synthetic_classes(params.task, params.anomalies)
-    # reshape, not [:, None, :]: that view has stride 0 on the channel axis, and oneDNN then
-    # picks other convolution kernels than for the arrays read back from .npy (other bits)
-    return Dataset(series.astype(np.float32).reshape(n, 1, n_points), table, classes)
+    table, classes, chunks = generate_chunks(params, max(1, params.n_series))
+    return Dataset(np.concatenate(list(chunks)), table, classes)
 
 
 def canonical_label(text: str) -> str:
@@ -459,22 +535,59 @@ def split(labels: np.ndarray, fractions: tuple[float, ...], seed: int) -> dict:
     return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
 
 
-def save_dataset(directory: Path, name: str, dataset: Dataset) -> None:
-    """Write `name.npy` (the series), `name.csv` (the table) and classes.json into `directory`."""
-    with atomic_output(directory / f"{name}.npy") as tmp, open(tmp, "wb") as stream:
-        np.save(stream, dataset.series, allow_pickle=False)
+def chunks_of(
+    series: np.ndarray | LazyArray, index: np.ndarray | None = None
+) -> Iterator[np.ndarray]:
+    """The rows `index` (default: all) of `series`, in that order, a chunk of CHUNK_BYTES at a time.
+
+    Works on an in-memory array and on a `LazyArray` alike, so a split of a
+    file larger than memory never holds more than one chunk.
+    """
+    index = np.arange(len(series)) if index is None else index
+    rows = rows_per_chunk(series.shape[1:], series.dtype)
+    for start in range(0, len(index), rows):
+        yield series[index[start : start + rows]]
+
+
+def save_chunks(
+    directory: Path,
+    name: str,
+    shape: tuple[int, ...],
+    table: np.ndarray,
+    classes: Sequence[str],
+    chunks: Iterable[np.ndarray],
+) -> None:
+    """Write `name.npy` from `chunks` (the series of `shape`, consecutive rows: `io.write_npy`),
+    `name.csv` (the table) and classes.json into `directory`, one chunk in memory at a time."""
+    write_npy(directory / f"{name}.npy", shape, np.float32, chunks)
     with atomic_output(directory / f"{name}.csv") as tmp, open(tmp, "w", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(TABLE_DTYPE.names)
-        writer.writerows(row.tolist() for row in dataset.table)
+        writer.writerows(row.tolist() for row in table)
     with atomic_output(directory / CLASSES_FILE) as tmp:
-        tmp.write_text(json.dumps(list(dataset.classes)) + "\n")
+        tmp.write_text(json.dumps(list(classes)) + "\n")
 
 
-def load_dataset(directory: Path, name: str) -> Dataset:
-    """Read back what `save_dataset` wrote; a missing or damaged file is a PipelineError."""
+def save_dataset(
+    directory: Path, name: str, dataset: Dataset, index: np.ndarray | None = None
+) -> None:
+    """Write the series `index` (default: all) of `dataset` as `save_chunks` does: the bytes
+    `np.save` would write, read from a `LazyArray` a chunk at a time."""
+    index = np.arange(len(dataset.table)) if index is None else index
+    shape = (len(index), *dataset.series.shape[1:])
+    chunks = chunks_of(dataset.series, index)
+    save_chunks(directory, name, shape, dataset.table[index], dataset.classes, chunks)
+
+
+def load_dataset(directory: Path, name: str, lazy: bool = False) -> Dataset:
+    """Read back what `save_dataset` wrote; a missing or damaged file is a PipelineError.
+
+    lazy: the series stay on disk as a `LazyArray` (rows are read when
+    indexed), for series larger than memory; the table is read whole.
+    """
     try:
-        series = np.load(directory / f"{name}.npy", allow_pickle=False)
+        path = directory / f"{name}.npy"
+        series = LazyArray(path) if lazy else np.load(path, allow_pickle=False)
         table = np.loadtxt(
             directory / f"{name}.csv", delimiter=",", skiprows=1, dtype=TABLE_DTYPE, ndmin=1
         )

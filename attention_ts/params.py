@@ -267,6 +267,7 @@ class TrainParams:
     seed: int = non_negative()
     threads: int = _ruled(lambda v: 1 <= v <= MAX_THREADS, f"an integer from 1 to {MAX_THREADS}")
     device: str = one_of(DEVICES)
+    processes: int = positive()  # data-parallel processes of the train stage (distributed.py)
 
 
 @dataclass(frozen=True)

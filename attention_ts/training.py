@@ -10,6 +10,13 @@ threads with deterministic algorithms, so the same params give the same
 weights, byte for byte, on the same machine. Training runs on the device
 `train.device` names (CUDA when available for `auto`); the trained model is
 handed back on the CPU, where evaluation and inference run.
+
+The series need not fit in memory: each batch is read from the split as it
+is needed (a `LazyArray` from `load_dataset(..., lazy=True)` or an in-memory
+array give the same batches, so the same model). Inside a process group
+(`attention_ts.distributed`, torchrun) each process trains on every
+world-th series of each batch and DistributedDataParallel averages the
+gradients.
 """
 
 from __future__ import annotations
@@ -25,8 +32,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from attention_ts import numerics
+from attention_ts import distributed, numerics
 from attention_ts.data import Dataset
+from attention_ts.io import LazyArray
 from attention_ts.metrics import validation_f1
 from attention_ts.models import FixedFeatures, build_model, probabilities_of
 from attention_ts.params import ModelParams, TrainParams, check_model_fits, resolve_config
@@ -152,24 +160,46 @@ def loss_of(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(logits, labels)
 
 
-def _batches(inputs: torch.Tensor, lengths: torch.Tensor | None, size: int):
-    """(inputs, lengths) in consecutive chunks of `size`; lengths stay None when None."""
+Inputs = torch.Tensor | np.ndarray | LazyArray  # (n, ...): features, or series in memory or not
+
+
+def take(inputs: Inputs, index: torch.Tensor, device: torch.device = CPU) -> torch.Tensor:
+    """Rows `index` (a 1-D int64 tensor) of `inputs`, in that order, as a tensor on `device`.
+
+    Only those rows are read of a `LazyArray`; the values are those of
+    `torch.from_numpy(inputs)[index]` whatever `inputs` is.
+    """
+    if isinstance(inputs, torch.Tensor):
+        return inputs[index.to(inputs.device)].to(device)
+    return torch.from_numpy(inputs[index.numpy()]).to(device)
+
+
+def _batches(inputs: Inputs, lengths: torch.Tensor | None, size: int, device: torch.device):
+    """(inputs, lengths) in consecutive chunks of `size` on `device`; lengths None stay None."""
     for start in range(0, len(inputs), size):
-        chunk = slice(start, start + size)
-        yield inputs[chunk], None if lengths is None else lengths[chunk]
+        index = torch.arange(start, min(start + size, len(inputs)))
+        yield (
+            take(inputs, index, device),
+            None if lengths is None else lengths[start : start + size],
+        )
 
 
 @torch.no_grad()
 def evaluate_loss(
     model: nn.Module,
     logits_of: Logits,
-    inputs: torch.Tensor,
+    inputs: Inputs,
     lengths: torch.Tensor | None,
     labels: torch.Tensor,
 ) -> tuple[float, float]:
-    """Mean cross-entropy and validation F1 (`metrics.validation_f1`) of `model` on a split."""
+    """Mean cross-entropy and validation F1 (`metrics.validation_f1`) of `model` on a split.
+
+    Every process of a process group evaluates the whole split (the same
+    weights: the same result), so each makes the same early-stopping choice.
+    """
     model.eval()
-    logits = torch.cat([logits_of(*batch) for batch in _batches(inputs, lengths, EVAL_BATCH_SIZE)])
+    batches = _batches(inputs, lengths, EVAL_BATCH_SIZE, labels.device)
+    logits = torch.cat([logits_of(*batch) for batch in batches])
     loss = loss_of(logits, labels).item()
     probabilities = probabilities_of(logits).cpu().numpy()  # (n, classes)
     return loss, validation_f1(labels.cpu().numpy(), probabilities)
@@ -191,18 +221,25 @@ def check_loss(loss: float, split: str, epoch: int, params: TrainParams) -> None
 
 def _training_inputs(
     model: nn.Module, train_set: Dataset, val_set: Dataset, seed: int
-) -> tuple[torch.Tensor, torch.Tensor, Logits, bool]:
+) -> tuple[Inputs, Inputs, Logits, bool]:
     """What the loop feeds forward, how it gets logits from it, and whether it needs lengths.
 
-    Series and the whole model, or for a `FixedFeatures` model, its features
-    (fitted on train, computed once, each series on its own length) and its head.
+    The series (read a batch at a time) and the whole model, or for a
+    `FixedFeatures` model, its features (fitted on train, computed once, each
+    series on its own length; the series are read whole) and its head.
     """
-    x_train, x_val = torch.from_numpy(train_set.series), torch.from_numpy(val_set.series)
     if not isinstance(model, FixedFeatures):
-        return x_train, x_val, lambda series, lengths: model(series, lengths)[0], True
+        logits_of = lambda series, lengths: model(series, lengths)[0]  # noqa: E731
+        return train_set.series, val_set.series, logits_of, True
+    if distributed.world()[1] > 1:
+        raise PipelineError(
+            f"{type(model).__name__} fits its features once, in one process; allowed: "
+            "train.processes = 1 for minirocket and flat_run_rule"
+        )
+    x_train, x_val = (torch.from_numpy(d.series[:]) for d in (train_set, val_set))
     lengths = [d.model_lengths() for d in (train_set, val_set)]
     with torch.no_grad():
-        model.fit_features(train_set.series, lengths[0], seed)
+        model.fit_features(x_train.numpy(), lengths[0], seed)
         features = [model.features(x, _tensor(n)) for x, n in zip((x_train, x_val), lengths)]
     return *features, lambda inputs, lengths: model.logits_of_features(inputs), False
 
@@ -240,6 +277,12 @@ def train(
     on the training series; its head then trains on features computed once.
     Series get their lengths only when the split is ragged (`Dataset.model_lengths`).
     The model trains on `device` and ends on the CPU.
+
+    In a process group of W processes (`attention_ts.distributed`) every
+    process draws the same batches and takes every W-th series of each; its
+    loss is scaled by W * (its share) / (batch size), so the gradients
+    DistributedDataParallel averages are those of the whole batch's mean
+    loss. A last batch of fewer than W series is left out of each pass there.
     """
     x_train, x_val, logits_of, with_lengths = _training_inputs(
         model, train_set, val_set, params.seed
@@ -249,13 +292,12 @@ def train(
     n_train, n_val = (
         _tensor(d.model_lengths()) if with_lengths else None for d in (train_set, val_set)
     )
-    y_train, y_val = (torch.from_numpy(d.table["label"]) for d in (train_set, val_set))
+    y_train, y_val = (torch.from_numpy(d.table["label"]).to(device) for d in (train_set, val_set))
+    n_train, n_val = (None if n is None else n.to(device) for n in (n_train, n_val))
     model.to(device)
-    moved = [
-        None if t is None else t.to(device)
-        for t in (x_train, n_train, y_train, x_val, n_val, y_val)
-    ]
-    x_train, n_train, y_train, x_val, n_val, y_val = moved
+    rank, world = distributed.world()
+    net = distributed.wrap(model, device)
+    train_logits = logits_of if net is model else lambda s, n: net(s, n)[0]
     batches_per_pass = math.ceil(len(x_train) / params.batch_size)
     passes = passes_per_epoch(params, batches_per_pass)
     optimizer = make_optimizer(model, params)
@@ -270,29 +312,34 @@ def train(
         model.train()
         total_loss = 0.0
         orders = [torch.randperm(len(x_train), generator=shuffle) for _ in range(passes)]
+        batches = [b for order in orders for b in order.split(params.batch_size) if len(b) >= world]
         bar = tqdm(
-            [batch for order in orders for batch in order.split(params.batch_size)],
+            batches,
             desc=f"epoch {epoch}/{params.max_epochs}",
             unit="batch",
             leave=False,
-            disable=None,  # only on a terminal
+            disable=None if rank == 0 else True,  # only on a terminal, only once
         )
         for batch in bar:
-            logits = logits_of(x_train[batch], None if n_train is None else n_train[batch])
-            loss = loss_of(logits, y_train[batch])
+            share = batch[rank::world]  # the whole batch in one process
+            lengths = None if n_train is None else n_train[share.to(device)]
+            logits = train_logits(take(x_train, share, device), lengths)
+            loss = loss_of(logits, y_train[share.to(device)])
             check_loss(loss.item(), "training", epoch, params)
             optimizer.zero_grad()
-            loss.backward()
+            (loss if world == 1 else loss * (world * len(share) / len(batch))).backward()
             if params.grad_clip > 0:
                 nn.utils.clip_grad_norm_(model.parameters(), params.grad_clip)
             optimizer.step()
             schedule.step()
-            total_loss += loss.item() * len(batch)
+            total_loss += loss.item() * len(share)
             bar.set_postfix(loss=f"{loss.item():.4f}")
 
         val_loss, val_f1 = evaluate_loss(model, logits_of, x_val, n_val, y_val)
         check_loss(val_loss, "validation", epoch, params)  # NaN would never beat best_loss
-        stats = EpochStats(epoch, total_loss / (passes * len(x_train)), val_loss, val_f1)
+        trained = passes * len(x_train) if world == 1 else sum(len(b) for b in batches)
+        train_loss = distributed.total(total_loss, device) / trained
+        stats = EpochStats(epoch, train_loss, val_loss, val_f1)
         history.append(stats)
         on_epoch(stats)
         if not early_stopping:  # too few validation series to choose by: the last epoch
@@ -303,7 +350,7 @@ def train(
             break
     model.load_state_dict(best_state)
     model.to("cpu")
-    steps = len(history) * passes * batches_per_pass
+    steps = len(history) * len(batches)
     return TrainResult(best_epoch, best_loss, len(history), history, passes, steps, early_stopping)
 
 
@@ -332,16 +379,22 @@ def fit_model(
     train_set: Dataset,
     val_set: Dataset,
     on_epoch: Callable[[EpochStats], None] = print,
+    device: torch.device | None = None,
 ) -> tuple[nn.Module, ModelParams, TrainResult]:
     """Seed everything, build the model `config` names for these series, and train it.
 
     Returns the model, its config with `downsample = auto` resolved for the
-    series' length (what `save_model` keeps), and the run's summary.
+    series' length (what `save_model` keeps), and the run's summary. Trains
+    on `device` (default: what train.device names). Each of several
+    processes on one machine (`distributed.local_processes`) runs
+    train.threads // processes torch threads (at least 1), so together they
+    use the cores one process would.
     """
     _, n_channels, n_points = train_set.series.shape
     config = resolve_config(config, n_points)
     check_model_fits(config, "model", n_points)
-    device = resolve_device(params.device)
-    make_deterministic(params.seed, params.threads, device)
+    device = resolve_device(params.device) if device is None else device
+    threads = max(1, params.threads // distributed.local_processes())
+    make_deterministic(params.seed, threads, device)
     model = build_model(config, n_points, n_channels, len(train_set.classes))
     return model, config, train(model, train_set, val_set, params, on_epoch=on_epoch, device=device)

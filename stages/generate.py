@@ -5,13 +5,16 @@ Synthetic sine waves, some with an anomalous segment of one of several kinds
 or the user's own labelled series read from `dataset.path` (`source = file`),
 and, when `dataset.test_path` names another file, its official test set
 (data/generated/test.*). Writes series.npy (series, channels, points),
-series.csv (the per-series table) and classes.json.
+series.csv (the per-series table) and classes.json. Generated series are
+streamed: computed and written a chunk of rows at a time
+(`data.generate_chunks`), so memory is bounded by the chunk, not by
+generate.n_series.
 """
 
 from pathlib import Path
 
-from attention_ts.data import generate, read_labelled, save_dataset
-from attention_ts.io import atomic_output
+from attention_ts.data import generate_chunks, read_labelled, save_chunks, save_dataset
+from attention_ts.io import atomic_output, rows_per_chunk
 from attention_ts.params import load_params
 from attention_ts.stage import run
 
@@ -21,21 +24,26 @@ OUTPUT = Path("data/generated")
 def main() -> None:
     params = load_params()
     test = None
-    if params.dataset.source == "file":
-        dataset, test = read_labelled(params.dataset)
-        origin = f"read from {params.dataset.path}"
-    else:
-        dataset = generate(params.generate)
-        origin = "generated"
     with atomic_output(OUTPUT) as tmp:
-        save_dataset(tmp, "series", dataset)
-        if test is not None:
-            save_dataset(tmp, "test", test)
-    n_series, n_channels, n_points = dataset.series.shape
-    lengths = f"{dataset.lengths.min()} to {n_points}" if dataset.ragged else f"{n_points}"
+        if params.dataset.source == "file":
+            dataset, test = read_labelled(params.dataset)
+            save_dataset(tmp, "series", dataset)
+            if test is not None:
+                save_dataset(tmp, "test", test)
+            n_series, n_channels, n_points = dataset.series.shape
+            table, classes = dataset.table, dataset.classes
+            origin = f"read from {params.dataset.path}"
+        else:
+            n_series, n_channels, n_points = params.generate.n_series, 1, params.generate.n_points
+            rows = rows_per_chunk((n_points,))  # float64 rows: what the generator computes in
+            table, classes, chunks = generate_chunks(params.generate, rows)
+            save_chunks(tmp, "series", (n_series, n_channels, n_points), table, classes, chunks)
+            origin = "generated"
+    lengths = table["length"]
+    shown = f"{lengths.min()} to {n_points}" if lengths.min() < n_points else f"{n_points}"
     print(
-        f"{origin}: {n_series} series of {lengths} points, {n_channels} channel(s), "
-        f"{len(dataset.classes)} classes ({', '.join(dataset.classes)})"
+        f"{origin}: {n_series} series of {shown} points, {n_channels} channel(s), "
+        f"{len(classes)} classes ({', '.join(classes)})"
     )
     if test is not None:
         print(f"official test set read from {params.dataset.test_path}: {len(test.table)} series")

@@ -8,6 +8,8 @@ seeded, in the proportion split.train : split.val.
 
 from pathlib import Path
 
+import numpy as np
+
 from attention_ts.data import SPLITS, load_dataset, save_dataset, split
 from attention_ts.io import atomic_output
 from attention_ts.params import check_split_sizes, load_params
@@ -19,21 +21,24 @@ OUTPUT = Path("data/split")
 
 def main() -> None:
     params = load_params().split
-    dataset = load_dataset(INPUT, "series")
+    dataset = load_dataset(INPUT, "series", lazy=True)
     test_file = (INPUT / "test.npy").exists()
     labels = dataset.table["label"]
     counts = {name: int((labels == k).sum()) for k, name in enumerate(dataset.classes)}
     origin = ", ".join(f"{count} series of class {name!r}" for name, count in counts.items())
     check_split_sizes(counts, params, origin, test_file=test_file)
     fractions = params.official() if test_file else params.fractions()
-    indices = split(labels, fractions, params.seed)
-    parts = {name: dataset.subset(index) for name, index in indices.items()}
+    parts = {
+        name: (dataset, index) for name, index in split(labels, fractions, params.seed).items()
+    }
     if test_file:
-        parts["test"] = load_dataset(INPUT, "test")
+        test = load_dataset(INPUT, "test", lazy=True)
+        parts["test"] = (test, np.arange(len(test.table)))
     with atomic_output(OUTPUT) as tmp:
         for name in SPLITS:
-            save_dataset(tmp, name, parts[name])
-            shares = parts[name].table["label"]
+            source, index = parts[name]
+            save_dataset(tmp, name, source, index)
+            shares = source.table["label"][index]
             mix = ", ".join(
                 f"{(shares == k).mean():.1%} {c}" for k, c in enumerate(dataset.classes)
             )

@@ -2,19 +2,25 @@
 
 Writes the per-epoch curves (train loss, val loss, val F1: of the positive
 class for two classes, macro F1 for more) with dvclive to plots/training/ and
-a summary of the run to metrics/train.json.
+a summary of the run to metrics/train.json. The series are read a batch at a
+time (`load_dataset(..., lazy=True)`), so the train split need not fit in
+memory. With train.processes = N > 1 the stage runs itself again as N
+data-parallel processes under torchrun (`attention_ts.distributed`); under
+a torchrun you started (several nodes, docs/scale.md) it trains in that world.
+Only the first process (rank 0) writes the outputs.
 """
 
 from pathlib import Path
 
 from dvclive import Live
 
+from attention_ts import distributed
 from attention_ts.data import load_dataset
 from attention_ts.io import write_json
 from attention_ts.models import count_parameters, save_model
 from attention_ts.params import load_params
 from attention_ts.stage import run
-from attention_ts.training import EpochStats, fit_model
+from attention_ts.training import EpochStats, fit_model, resolve_device
 
 SPLIT_DIR = Path("data/split")
 MODEL = Path("models/model.pt")
@@ -24,20 +30,26 @@ SUMMARY = Path("metrics/train.json")
 
 def main() -> None:
     params = load_params()
-    train_set, val_set = (load_dataset(SPLIT_DIR, name) for name in ("train", "val"))
+    if params.train.processes > 1 and not distributed.launched():
+        raise SystemExit(distributed.relaunch(params.train.processes, "stages.train"))
+    train_set, val_set = (load_dataset(SPLIT_DIR, name, lazy=True) for name in ("train", "val"))
+    with distributed.process_group(resolve_device(params.train.device)) as device:
+        if distributed.world()[0] == 0:
+            with Live(str(CURVES_DIR), dvcyaml=False, save_dvc_exp=False, report=None) as live:
 
-    with Live(str(CURVES_DIR), dvcyaml=False, save_dvc_exp=False, report=None) as live:
+                def log(stats: EpochStats) -> None:
+                    live.log_metric("train/loss", stats.train_loss)
+                    live.log_metric("val/loss", stats.val_loss)
+                    live.log_metric("val/f1", stats.val_f1)
+                    live.next_step()
+                    print(stats)
 
-        def log(stats: EpochStats) -> None:
-            live.log_metric("train/loss", stats.train_loss)
-            live.log_metric("val/loss", stats.val_loss)
-            live.log_metric("val/f1", stats.val_f1)
-            live.next_step()
-            print(stats)
-
-        model, config, result = fit_model(
-            params.model, params.train, train_set, val_set, on_epoch=log
-        )
+                model, config, result = fit_model(
+                    params.model, params.train, train_set, val_set, on_epoch=log, device=device
+                )
+        else:  # another process of the group: trains its share, writes nothing
+            fit_model(params.model, params.train, train_set, val_set, lambda s: None, device)
+            return
 
     n_parameters = count_parameters(model)
     _, n_channels, n_points = train_set.series.shape

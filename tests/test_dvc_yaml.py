@@ -103,7 +103,8 @@ def test_each_model_fit_reads_the_train_stage_settings_except_the_model_name():
     train = STAGES["train"]["params"]
     scoring = set(STAGES["evaluate"]["params"]) | set(STAGES["attention_metrics"]["params"])
     scoring |= set(STAGES["faithfulness"]["params"])
-    assert set(fit) == set(train) - {"model.name"} | {PER_MODEL_KEY} | scoring
+    # train.processes: only the train stage runs data-parallel (attention_ts/distributed.py)
+    assert set(fit) == set(train) - {"model.name", "train.processes"} | {PER_MODEL_KEY} | scoring
     assert COMPARE_YAML["stages"]["fit"]["foreach"] == "${compare}"
 
 

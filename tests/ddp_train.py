@@ -1,0 +1,32 @@
+"""Worker for tests/test_distributed.py: train a tiny model in torchrun's process group.
+
+    python -m torch.distributed.run --standalone --nproc-per-node 2 tests/ddp_train.py OUT
+
+Generates 200 series of 100 points (the project's generator), splits them,
+trains params.yaml's model for 2 epochs in the process group torchrun
+describes (`distributed.process_group`) and, in rank 0, writes the state
+dict's tensors to OUT (torch.save) with the world size and the epoch losses.
+"""
+
+import dataclasses
+import sys
+
+import torch
+
+import attention_ts  # noqa: F401  (pins the numerics before torch loads)
+from attention_ts import distributed
+from attention_ts.data import generate, split
+from attention_ts.params import load_params
+from attention_ts.training import fit_model
+
+params = load_params()
+generated = generate(dataclasses.replace(params.generate, n_series=200, n_points=100))
+parts = split(generated.table["label"], (0.7, 0.3), seed=0)
+train_set, val_set = (generated.subset(parts[name]) for name in ("train", "val"))
+settings = dataclasses.replace(params.train, max_epochs=2, min_steps=0, batch_size=16, threads=2)
+with distributed.process_group(torch.device("cpu")):
+    rank, world = distributed.world()
+    model, _, result = fit_model(params.model, settings, train_set, val_set, lambda s: None)
+if rank == 0:
+    losses = [stats.train_loss for stats in result.history]
+    torch.save({"world": world, "state": model.state_dict(), "losses": losses}, sys.argv[1])
