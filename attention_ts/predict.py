@@ -35,6 +35,9 @@ either: 0, 1, 2, ... or 1, 2, 3, ... (the header pandas writes for an array, or 
 ramp? --header yes or no says which).
 Every value must be a finite number. CSV files are read --batch-size series at a
 time, so memory stays bounded by the batch; .ts and .arff files are read whole.
+The file is read and parsed by a second process (a torch DataLoader worker), a
+couple of batches ahead, while this one runs the model on one torch thread
+(--threads) and writes: on 2 cores each gets one.
 
 Channels and lengths. The model was trained on series of c channels and n points
 (its checkpoint records both; for data of unequal length n is the longest series):
@@ -91,6 +94,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -100,6 +104,7 @@ from typing import NamedTuple, NoReturn, TextIO
 
 import numpy as np
 import torch
+import torch.utils.data
 
 from attention_ts.io import atomic_output, check_outputs
 from attention_ts.localization import on_valid_points
@@ -121,6 +126,10 @@ DEFAULT_THRESHOLD = 0.5
 DEFAULT_ID_COLUMN = "id"
 MISMATCH = ("refuse", "resample")
 PLOT_NAME_CHARS = 80  # longest file name taken from an id, before ".png"
+MODEL_BATCH = 128  # series a forward pass at one thread (predict_full): layer outputs stay in cache
+SMALL_REST = 16  # a last micro-batch smaller than this joins the one before (its bits would differ)
+READ_AHEAD = 2  # chunks the reading process may have ready before the model takes them
+DEFAULT_THREADS = 1  # torch threads: the model has one core, the reading process the other
 
 
 class Chunk(NamedTuple):
@@ -241,27 +250,61 @@ def model_inputs(shapes: Shapes, chunk: Chunk) -> Inputs:
     return Inputs(series, np.minimum(own, n_points), own, resampled)
 
 
+def micro_batches(n: int) -> list[slice]:
+    """Consecutive slices of MODEL_BATCH of n series; a rest under SMALL_REST joins the last one."""
+    starts = list(range(0, n, MODEL_BATCH))
+    if len(starts) > 1 and n - starts[-1] < SMALL_REST:
+        starts.pop()
+    return [slice(start, end) for start, end in zip(starts, [*starts[1:], n])]
+
+
+def predict_full(
+    model: torch.nn.Module, series: np.ndarray, batch_size: int, names: list[str]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """models.predict on series (n, channels, points) of the model's full length (lengths None).
+
+    At one torch thread, in micro_batches: the same bits as one pass over
+    the n series (checked for every model of the comparison, at chunk sizes
+    from 129 to 1000), and faster, as each layer's output then stays in the
+    CPU cache. At more threads, as before: `batch_size` series a pass, as
+    torch splits a pass between its threads by its size. Returns
+    probabilities (n, classes) float32 and step weights (n, steps) or None;
+    PipelineError for a score that is not finite (models.check_scores).
+    """
+    if torch.get_num_threads() > 1 or len(series) <= MODEL_BATCH:
+        return predict(model, series, None, batch_size, names)
+    parts = [
+        predict(model, series[part], None, len(series), names[part])
+        for part in micro_batches(len(series))
+    ]
+    weights = None if parts[0][1] is None else np.concatenate([w for _, w in parts])
+    return np.concatenate([p for p, _ in parts]), weights
+
+
 def run_model(
     checkpoint: Checkpoint, inputs: Inputs, batch_size: int, names: list[str]
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """models.predict on the inputs: (probabilities (n, classes), step weights (n, steps) | None).
 
     Series of the model's full length run its fixed-length code (lengths
-    None, as the pipeline's synthetic data does), shorter ones the masked
-    code with their lengths, so that no series' result depends on which
-    others share its batch.
+    None, as the pipeline's synthetic data does; `predict_full`), shorter
+    ones the masked code with their lengths, so that no series' result
+    depends on which others share its batch.
     """
     model, lengths = checkpoint.model, inputs.lengths
     full = lengths == checkpoint.n_points  # (n,)
     if full.all():
-        return predict(model, inputs.series, None, batch_size, names)
+        return predict_full(model, inputs.series, batch_size, names)
     if not full.any():
         return predict(model, inputs.series, lengths, batch_size, names)
     parts = [np.flatnonzero(full), np.flatnonzero(~full)]
     probabilities, weights = None, None
     for index, part_lengths in zip(parts, (None, lengths[~full])):
         part_names = [names[k] for k in index]
-        p, w = predict(model, inputs.series[index], part_lengths, batch_size, part_names)
+        if part_lengths is None:
+            p, w = predict_full(model, inputs.series[index], batch_size, part_names)
+        else:
+            p, w = predict(model, inputs.series[index], part_lengths, batch_size, part_names)
         if probabilities is None:
             probabilities = np.empty((len(lengths), p.shape[1]), dtype=p.dtype)
             weights = None if w is None else np.empty((len(lengths), w.shape[1]), dtype=w.dtype)
@@ -308,6 +351,44 @@ def score(
     return Scores(probabilities, own)
 
 
+def weight_cells(weights: np.ndarray) -> list[str]:
+    """Each row of `weights` (n, m) as CSV cells: ",w0,w1,...", each "%.6g" of its value.
+
+    The same text as formatting every value, but a run of equal neighbours
+    (same bits) is formatted once and repeated: the weights spread from the
+    model's steps onto the points (attention_on_time_axis) come in runs of
+    the front end's stride, so this formats 25 numbers of a 500-point row.
+    """
+    n, m = weights.shape
+    if m == 0:
+        return [""] * n
+    weights = np.ascontiguousarray(weights)
+    bits = weights.view(f"u{weights.itemsize}")  # (n, m): equal bits, equal text (-0.0 is not 0.0)
+    starts = np.ones((n, m), dtype=bool)
+    starts[:, 1:] = bits[:, 1:] != bits[:, :-1]
+    rows, columns = np.nonzero(starts)  # (runs,) each, row by row
+    ends = np.append(columns[1:], m)  # (runs,) where each run stops
+    ends[:-1][rows[1:] != rows[:-1]] = m  # a row's last run goes to its end
+    cells = [
+        ("," + format(value, ".6g")) * length
+        for value, length in zip(weights[rows, columns].tolist(), (ends - columns).tolist())
+    ]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).tolist()  # (n + 1,)
+    return ["".join(cells[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def ragged_weight_cells(weights: list[np.ndarray]) -> list[str]:
+    """`weight_cells` of rows (n,) of (points_i,) that may differ in length."""
+    texts = [""] * len(weights)
+    by_length: dict[int, list[int]] = {}
+    for k, row in enumerate(weights):
+        by_length.setdefault(len(row), []).append(k)
+    for rows in by_length.values():
+        for k, text in zip(rows, weight_cells(np.stack([weights[k] for k in rows]))):
+            texts[k] = text
+    return texts
+
+
 class Output:
     """The output CSV, row by row; the attention columns widen as longer series come.
 
@@ -337,12 +418,12 @@ class Output:
         """A line per series: id, p_<class>..., prediction[, weights, empty cells to the width]."""
         weights = scores.weights if self.attention else None
         if weights is None:
-            rows: list[list[float]] = [[]] * len(ids)
-        elif isinstance(weights, np.ndarray):
-            rows = weights.tolist()  # (n, points)
-        else:
-            rows = [row.tolist() for row in weights]  # (n,) of (points_i,)
-        longest = max(map(len, rows))
+            texts, counts = [""] * len(ids), [0] * len(ids)
+        elif isinstance(weights, np.ndarray):  # (n, points)
+            texts, counts = weight_cells(weights), [weights.shape[1]] * len(ids)
+        else:  # (n,) of (points_i,)
+            texts, counts = ragged_weight_cells(weights), [len(row) for row in weights]
+        longest = max(counts)
         if self.header_width is None:
             self.header_width = longest
             self.stream.write(self.header(longest))
@@ -351,12 +432,12 @@ class Output:
             self.runs[-1][0] += len(ids)
         else:
             self.runs.append([len(ids), self.width])
-        lines = {  # each row's format, by its number of weights
-            m: self.head + ",%.6g" * m + "," * (self.width - m) + "\n" for m in set(map(len, rows))
-        }
-        names = self.names
-        cells = zip(map(csv_cell, ids), probabilities.tolist(), predicted.tolist(), rows)
-        self.stream.write("".join(lines[len(w)] % (i, *p, names[k], *w) for i, p, k, w in cells))
+        ends = {m: "," * (self.width - m) + "\n" for m in set(counts)}  # by number of weights
+        head, names = self.head, self.names
+        cells = zip(map(csv_cell, ids), probabilities.tolist(), predicted.tolist(), texts, counts)
+        self.stream.write(
+            "".join(head % (i, *p, names[k]) + w + ends[m] for i, p, k, w, m in cells)
+        )
 
     def finish(self) -> None:
         """Close the stream; rewrite the file if later rows widened the weight columns."""
@@ -444,7 +525,7 @@ def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> np.ndarray
             plots.mkdir()
         stream = outputs.enter_context(open(output, "w", newline=""))
         writer = Output(output, stream, checkpoint.classes, args.attention)
-        for chunk in chunks(args):
+        for chunk in read_ahead(args):
             names = [series_name(args.input, i, row) for i, row in zip(chunk.ids, chunk.rows)]
             inputs = model_inputs(shapes, chunk)
             scores = score(checkpoint, inputs, weights, args.batch_size, names)
@@ -489,6 +570,65 @@ def chunks(args: argparse.Namespace) -> Iterator[Chunk]:
         else:  # (n, points), one channel; reshape, not [:, None]: no stride-0 axis for oneDNN
             n, points = batch.values.shape
             yield Chunk(batch.ids, batch.rows, batch.values.reshape(n, 1, points), wide)
+
+
+class Failed(NamedTuple):
+    """What the reading process sends instead of a chunk when the input is bad."""
+
+    error: PipelineError  # the one-line error, raised again in the main process
+
+
+class ChunkReader(torch.utils.data.IterableDataset):
+    """`chunks(args)` in a DataLoader worker process; a bad input ends with a Failed."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+
+    def __iter__(self) -> Iterator[Chunk | Failed]:
+        try:
+            yield from chunks(self.args)
+        except PipelineError as error:  # DataLoader would wrap it in a traceback
+            yield Failed(error)
+
+
+def reader_signals(worker_id: int) -> None:
+    """DataLoader worker_init_fn: the reading process leaves interrupts to the main one.
+
+    It is forked with stage.run's handlers, which raise on SIGINT and then
+    ignore SIGTERM; so it ignores SIGINT (Ctrl-C reaches the whole process
+    group: the main process unwinds and stops it) and dies on SIGTERM, which
+    is how the DataLoader ends a worker that does not stop when told.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def as_is(item: Chunk | Failed) -> Chunk | Failed:
+    """A DataLoader collate_fn that leaves the chunks as they are (numpy, not tensors)."""
+    return item
+
+
+def read_ahead(args: argparse.Namespace) -> Iterator[Chunk]:
+    """`chunks(args)`, read and parsed in a second process while this one runs the model.
+
+    The input is read by one torch DataLoader worker, READ_AHEAD chunks
+    ahead at most (so memory stays bounded by the batch), in order; parsing
+    (numpy's text reader holds the GIL) and the model then use a core each.
+    The first bad chunk's PipelineError (SeriesFileError) is raised here,
+    after the chunks before it, as reading in this process would.
+    """
+    loader = torch.utils.data.DataLoader(
+        ChunkReader(args),
+        batch_size=None,
+        num_workers=1,
+        collate_fn=as_is,
+        prefetch_factor=READ_AHEAD,
+        worker_init_fn=reader_signals,
+    )
+    for item in loader:
+        if isinstance(item, Failed):
+            raise item.error from None
+        yield item
 
 
 def stacked(values: list[np.ndarray]) -> np.ndarray | list[np.ndarray]:
@@ -592,10 +732,15 @@ def build_parser() -> Parser:
         "--batch-size",
         type=positive_int,
         default=1000,
-        help="series read and predicted at a time; bounds the memory (default 1000)",
+        help="series read and predicted at a time; bounds the memory (default 1000; at one "
+        f"thread the model runs them {MODEL_BATCH} at a time)",
     )
     parser.add_argument(
-        "--threads", type=positive_int, help="torch CPU threads (default: torch's own)"
+        "--threads",
+        type=positive_int,
+        default=DEFAULT_THREADS,
+        help=f"torch CPU threads for the model (default {DEFAULT_THREADS}: a second process "
+        "reads the file meanwhile)",
     )
     return parser
 
@@ -652,15 +797,18 @@ def summary(classes: tuple[str, ...], counts: np.ndarray, threshold: float) -> s
 def main(argv: Sequence[str] | None = None) -> None:
     """Load the model, check the flags against it, predict the file, print the summary."""
     args = build_parser().parse_args(argv)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    checkpoint = load_model(args.model)  # a PipelineError for a missing or unusable file
-    check_args(args, checkpoint)
-    if args.threshold is None:
-        args.threshold = DEFAULT_THRESHOLD
-    start = time.perf_counter()
-    counts = predict_file(args, checkpoint)
-    seconds = time.perf_counter() - start
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        checkpoint = load_model(args.model)  # a PipelineError for a missing or unusable file
+        check_args(args, checkpoint)
+        if args.threshold is None:
+            args.threshold = DEFAULT_THRESHOLD
+        start = time.perf_counter()
+        counts = predict_file(args, checkpoint)
+        seconds = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(threads)  # as it was, for a caller in the same process (tests)
     n_series = int(counts.sum())
     print(
         f"predicted {n_series} series of {args.input} with {args.model}: "

@@ -114,6 +114,20 @@ class SeriesFileError(PipelineError):
         super().__init__(f"{place}: {problem}; allowed: {allowed}")
         self.path, self.row, self.column = path, row, column
 
+    def __reduce__(self) -> tuple:
+        """Pickle as the finished message (a reading process sends it to the main one)."""
+        return restored_error, (type(self), str(self), self.path, self.row, self.column)
+
+
+def restored_error(
+    kind: type[SeriesFileError], message: str, path: Path, row: int | None, column: int | None
+) -> SeriesFileError:
+    """A SeriesFileError with its message as pickled (`SeriesFileError.__reduce__`)."""
+    error = PipelineError.__new__(kind)
+    PipelineError.__init__(error, message)
+    error.path, error.row, error.column = path, row, column
+    return error
+
 
 class SeriesBatch(NamedTuple):
     ids: list[str]  # (n,) the id column's text, or the line number as text when there is none

@@ -797,3 +797,39 @@ def test_a_ts_file_without_a_classlabel_line_is_refused(tmp_path, motion_model):
     with pytest.raises(PipelineError, match=message):
         run_predict(source, motion_model)
     assert_no_output(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["bilstm_attention", "local_attention", "mlp", "transformer"])
+def test_micro_batches_at_one_thread_give_the_bits_of_one_pass(name):
+    """predict_full runs 128 series a pass at one thread; the bits are those of one pass."""
+    model = tiny_model(name, N_POINTS)
+    series = as_input(series_values(1000 - 3))  # micro-batches 128 x 7, then the rest, 101
+    assert attention_ts.predict.micro_batches(1000 - 3)[-1] == slice(896, 997)
+    assert attention_ts.predict.micro_batches(3 * 128 + 5)[-1] == slice(256, 389)  # rest 5 joins
+    assert attention_ts.predict.micro_batches(129) == [slice(0, 129)]  # no pass of one series
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        names = [str(k) for k in range(len(series))]
+        found = attention_ts.predict.predict_full(model, series, 1000, names)
+        expected = predict(model, series, None, 1000, names)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(found[0], expected[0])
+    if expected[1] is not None:
+        np.testing.assert_array_equal(found[1], expected[1])
+
+
+def test_weight_cells_are_each_weight_formatted_as_before():
+    """Runs of equal weights are formatted once; the text is that of formatting each value."""
+    rng = np.random.default_rng(0)
+    choices = np.array([0.0, -0.0, 1e-7, 0.123456789, 1 / 3, np.nan], dtype=np.float32)
+    weights = rng.choice(choices, size=(7, 40))
+    weights[:, ::3] = rng.random((7, 14))
+    weights = weights[:, 1:-2]  # not contiguous
+    cell = ",%.6g"  # each weight, as Output wrote it before
+    expected = ["".join(cell % value for value in row) for row in weights.tolist()]
+    assert attention_ts.predict.weight_cells(weights) == expected
+    rows = [weights[k, :k] for k in range(7)]  # ragged, one empty
+    expected = ["".join(cell % value for value in row.tolist()) for row in rows]
+    assert attention_ts.predict.ragged_weight_cells(rows) == expected

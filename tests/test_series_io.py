@@ -9,6 +9,7 @@ never another exception.
 from __future__ import annotations
 
 import csv
+import pickle
 import tempfile
 from pathlib import Path
 
@@ -468,3 +469,11 @@ def test_the_channel_column_and_unequal_lengths_only_where_asked_for(tmp_path):
     assert [v.shape for v in read_series_list(ragged).values] == [(1, 2), (1, 1)]
     wide = read_series_list(write_file(tmp_path, "w.csv", "id,p0,p1\na,1,2\n"))
     assert [v.shape for v in wide.values] == [(1, 2)] and wide.values[0].dtype == np.float32
+
+
+def test_a_series_file_error_pickles_with_its_message(tmp_path):
+    """predict's reading process sends its errors to the main process pickled."""
+    error = SeriesFileError(tmp_path / "a.csv", "'x' is not a number", "numbers", 3, 4, "v2")
+    found = pickle.loads(pickle.dumps(error))
+    assert type(found) is SeriesFileError and str(found) == str(error)
+    assert (found.path, found.row, found.column) == (error.path, 3, 4)
