@@ -25,6 +25,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from attention_ts.stage import PipelineError
+
 LAUNCHED = "TORCHELASTIC_RUN_ID"  # torchrun sets it in every process it starts
 
 
@@ -49,6 +51,15 @@ def relaunch(processes: int, module: str) -> int:
         module,
     ]
     return subprocess.run(command, check=False).returncode
+
+
+def check_devices(processes: int, device: torch.device) -> None:
+    """Refuse more processes than GPUs on CUDA (each process takes its own GPU): PipelineError."""
+    if device.type == "cuda" and processes > torch.cuda.device_count():
+        raise PipelineError(
+            f"train.processes = {processes} on CUDA, but torch sees "
+            f"{torch.cuda.device_count()} GPU(s); allowed: at most one process per GPU"
+        )
 
 
 def world() -> tuple[int, int]:

@@ -51,6 +51,7 @@ MODEL_NAMES = (
     "flat_run_rule",
 )
 ATTENTION_MODELS = ("bilstm_attention", "local_attention")  # models whose weights are not None
+ONE_PROCESS_MODELS = ("minirocket", "flat_run_rule")  # fixed features: no data-parallel training
 SYNTHETIC_ONLY = ("flat_run_rule",)  # models made for the flat segment of the synthetic task
 SOURCES = ("generate", "file")
 DATA_SUFFIXES = (".csv", ".tsv", ".ts", ".arff")
@@ -367,6 +368,12 @@ class Params:
     benchmark: BenchmarkParams
 
     def check(self, key: str) -> None:
+        if self.train.processes > 1 and self.model.name in ONE_PROCESS_MODELS:
+            raise ParamsError(
+                f"train.processes = {self.train.processes} with model.name = {self.model.name}, "
+                "whose features are fitted once, in one process; allowed: train.processes = 1 "
+                f"for {' and '.join(ONE_PROCESS_MODELS)}"
+            )
         if self.dataset.source == "generate":  # a file's series are checked when it is read
             check_model_fits(self.model, "model", self.generate.n_points)
             generate = self.generate

@@ -31,6 +31,7 @@ SUMMARY = Path("metrics/train.json")
 def main() -> None:
     params = load_params()
     if params.train.processes > 1 and not distributed.launched():
+        distributed.check_devices(params.train.processes, resolve_device(params.train.device))
         raise SystemExit(distributed.relaunch(params.train.processes, "stages.train"))
     train_set, val_set = (load_dataset(SPLIT_DIR, name, lazy=True) for name in ("train", "val"))
     with distributed.process_group(resolve_device(params.train.device)) as device:

@@ -1,4 +1,4 @@
-"""Worker for tests/test_distributed.py: train a tiny model in torchrun's process group.
+"""Worker for tests/test_streaming.py: train a tiny model in torchrun's process group.
 
     python -m torch.distributed.run --standalone --nproc-per-node 2 tests/ddp_train.py OUT
 
@@ -8,12 +8,14 @@ describes (`distributed.process_group`) and, in rank 0, writes the state
 dict's tensors to OUT (torch.save) with the world size and the epoch losses.
 """
 
+import attention_ts  # noqa: F401  (first: pins the numerics before torch loads)
+
+# isort: split
 import dataclasses
 import sys
 
 import torch
 
-import attention_ts  # noqa: F401  (pins the numerics before torch loads)
 from attention_ts import distributed
 from attention_ts.data import generate, split
 from attention_ts.params import load_params

@@ -64,6 +64,7 @@ def test_committed_params_are_valid():
         ("localization.heatmap_series", 0, "> 0"),
         ("compare.cnn.train.lr", -1, "> 0"),
         ("compare.mlp.model.hidden_size", 2.5, "an integer"),
+        ("train.processes", 0, "> 0"),
     ],
 )
 def test_bad_value_names_key_value_and_allowed(key, value, allowed):
@@ -97,6 +98,14 @@ def test_segment_too_short_for_the_series():
         ParamsError, match=r"segment_length.min = 0.1 gives flat segments of 1 points"
     ):
         build(Params, raw)
+
+
+@pytest.mark.parametrize("name", ["minirocket", "flat_run_rule"])
+def test_data_parallel_training_refuses_the_models_fitted_in_one_process(name):
+    raw = _set(_set(default_raw_params(), "train.processes", 2), "model.name", name)
+    with pytest.raises(ParamsError, match=rf"train.processes = 2 with model.name = {name}, .*"):
+        build(Params, raw)
+    build(Params, _set(raw, "train.processes", 1))
 
 
 def test_downsample_longer_than_series():

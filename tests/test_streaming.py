@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from attention_ts import io
+from attention_ts import distributed, io
 from attention_ts.data import (
     ANOMALY_KINDS,
     generate,
@@ -26,6 +26,7 @@ from attention_ts.data import (
 )
 from attention_ts.io import LazyArray, write_npy
 from attention_ts.models import save_model
+from attention_ts.stage import PipelineError
 from attention_ts.training import fit_model
 from tests.conftest import REPO, file_like_dataset, tiny_config
 
@@ -107,6 +108,13 @@ def test_training_on_series_read_lazily_gives_the_model_trained_in_memory(tmp_pa
         save_model(tmp_path / f"model-{lazy}.pt", model, fitted, 100, 1, train_set.classes)
         models.append(model.state_dict())
     assert all(torch.equal(models[0][key], models[1][key]) for key in models[0])
+
+
+def test_more_processes_than_gpus_is_refused_before_anything_starts(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(PipelineError, match="train.processes = 2 on CUDA, but torch sees 1 GPU"):
+        distributed.check_devices(2, torch.device("cuda"))
+    distributed.check_devices(2, torch.device("cpu"))  # CPU processes share the cores
 
 
 def _train_in_two_processes(out) -> dict:
