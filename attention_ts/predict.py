@@ -103,23 +103,31 @@ from pathlib import Path
 from typing import NamedTuple, NoReturn, TextIO
 
 import numpy as np
-import torch
-import torch.utils.data
 
-from attention_ts.io import atomic_output, check_outputs
-from attention_ts.localization import on_valid_points
-from attention_ts.metrics import predicted_classes
-from attention_ts.models import (
+# torch puts tensors of 2 MiB or more on transparent huge pages: the model's layer outputs are
+# then not faulted in 4 KiB page by page each batch (about a sixth of the run's time here)
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+import torch  # noqa: E402
+import torch.utils.data  # noqa: E402
+
+from attention_ts.io import atomic_output, check_outputs  # noqa: E402
+from attention_ts.models import (  # noqa: E402
     Checkpoint,
     attention_on_time_axis,
     load_model,
     predict,
 )
-from attention_ts.params import ATTENTION_MODELS
-from attention_ts.plotting import SeriesView, save_series_plot
-from attention_ts.readers import AEON_SUFFIXES, CHANNEL_COLUMN, read_unlabelled_file
-from attention_ts.series_io import HEADERS, LAYOUTS, csv_cell, iter_series, show
-from attention_ts.stage import PipelineError, run
+from attention_ts.params import ATTENTION_MODELS  # noqa: E402
+from attention_ts.readers import (  # noqa: E402
+    AEON_SUFFIXES,
+    CHANNEL_COLUMN,
+    read_unlabelled_file,
+)
+from attention_ts.series_io import HEADERS, LAYOUTS, csv_cell, iter_series, show  # noqa: E402
+from attention_ts.stage import PipelineError, run  # noqa: E402
+
+# attention_ts.metrics, .localization and .plotting import scikit-learn and matplotlib (about
+# 1.5 s): they are imported where used, after the reading process has started
 
 DEFAULT_MODEL = Path("models/model.pt")
 DEFAULT_THRESHOLD = 0.5
@@ -128,7 +136,8 @@ MISMATCH = ("refuse", "resample")
 PLOT_NAME_CHARS = 80  # longest file name taken from an id, before ".png"
 MODEL_BATCH = 128  # series a forward pass at one thread (predict_full): layer outputs stay in cache
 SMALL_REST = 16  # a last micro-batch smaller than this joins the one before (its bits would differ)
-READ_AHEAD = 2  # chunks the reading process may have ready before the model takes them
+READ_AHEAD = 8  # chunks the reading process may have ready (16 MiB at the defaults): it reads
+# on while this process starts up
 DEFAULT_THREADS = 1  # torch threads: the model has one core, the reading process the other
 
 
@@ -335,6 +344,8 @@ def score(
     on_axis = attention_on_time_axis(steps, n_points, checkpoint.config.downsample)  # (n, n)
     short = np.flatnonzero(inputs.lengths < n_points)
     if short.size:
+        from attention_ts.localization import on_valid_points
+
         on_axis[short] = on_valid_points(on_axis[short], inputs.lengths[short])
     points = inputs.points
     if not inputs.resampled.any() and (points == points[0]).all():
@@ -477,10 +488,12 @@ def save_plots(
     classes: tuple[str, ...],
 ) -> None:
     """One PNG per series of the chunk (see the module's help for the names)."""
+    from attention_ts import plotting
+
     for k, (series_id, row) in enumerate(zip(chunk.ids, chunk.rows)):
         values = chunk.values[k]  # (channels, points) as read
         prediction = int(predicted[k])
-        view = SeriesView(
+        view = plotting.SeriesView(
             series_id=series_id,
             values=values,
             length=values.shape[1],
@@ -491,7 +504,7 @@ def save_plots(
             probability=float(scores.probabilities[k, prediction]),
             segment=None,
         )
-        save_series_plot(view, folder / plot_name(series_id, row, used))
+        plotting.save_series_plot(view, folder / plot_name(series_id, row, used))
 
 
 def check_plot_folder(folder: Path) -> None:
@@ -507,11 +520,20 @@ def check_plot_folder(folder: Path) -> None:
         )
 
 
-def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> np.ndarray:
+def predict_file(
+    args: argparse.Namespace, checkpoint: Checkpoint, chunks_in: Iterator[Chunk] | None = None
+) -> np.ndarray:
     """Stream the input through the model into the output (and plots), atomically.
 
-    Returns how many series each class got: (classes,) int64.
+    `chunks_in`: the input's chunks, from a ReadAhead already started
+    (default: one started here). Returns how many series each class got:
+    (classes,) int64.
     """
+    from attention_ts.metrics import predicted_classes
+
+    if chunks_in is None:
+        with ReadAhead(args) as reader:
+            return predict_file(args, checkpoint, reader.chunks)
     counts = np.zeros(len(checkpoint.classes), dtype=np.int64)
     used: set[str] = set()
     weights = args.attention or args.plots is not None
@@ -525,7 +547,7 @@ def predict_file(args: argparse.Namespace, checkpoint: Checkpoint) -> np.ndarray
             plots.mkdir()
         stream = outputs.enter_context(open(output, "w", newline=""))
         writer = Output(output, stream, checkpoint.classes, args.attention)
-        for chunk in read_ahead(args):
+        for chunk in chunks_in:
             names = [series_name(args.input, i, row) for i, row in zip(chunk.ids, chunk.rows)]
             inputs = model_inputs(shapes, chunk)
             scores = score(checkpoint, inputs, weights, args.batch_size, names)
@@ -608,27 +630,43 @@ def as_is(item: Chunk | Failed) -> Chunk | Failed:
     return item
 
 
-def read_ahead(args: argparse.Namespace) -> Iterator[Chunk]:
+class ReadAhead:
     """`chunks(args)`, read and parsed in a second process while this one runs the model.
 
-    The input is read by one torch DataLoader worker, READ_AHEAD chunks
-    ahead at most (so memory stays bounded by the batch), in order; parsing
-    (numpy's text reader holds the GIL) and the model then use a core each.
-    The first bad chunk's PipelineError (SeriesFileError) is raised here,
-    after the chunks before it, as reading in this process would.
+    Creating it forks one torch DataLoader worker, which starts reading at
+    once (while this process loads the model and its libraries) and stays
+    at most READ_AHEAD chunks ahead (memory stays bounded by the batch);
+    parsing (numpy's text reader holds the GIL) and the model then use a
+    core each. `chunks` yields them in order and raises the first bad
+    chunk's PipelineError (SeriesFileError) after the chunks before it, as
+    reading in this process would. Use it as a context manager: leaving it
+    stops the worker.
     """
-    loader = torch.utils.data.DataLoader(
-        ChunkReader(args),
-        batch_size=None,
-        num_workers=1,
-        collate_fn=as_is,
-        prefetch_factor=READ_AHEAD,
-        worker_init_fn=reader_signals,
-    )
-    for item in loader:
-        if isinstance(item, Failed):
-            raise item.error from None
-        yield item
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        loader = torch.utils.data.DataLoader(
+            ChunkReader(args),
+            batch_size=None,
+            num_workers=1,
+            collate_fn=as_is,
+            prefetch_factor=READ_AHEAD,
+            worker_init_fn=reader_signals,
+        )
+        self.items: Iterator[Chunk | Failed] | None = iter(loader)  # forks the worker
+        self.chunks = self._chunks()
+
+    def _chunks(self) -> Iterator[Chunk]:
+        for item in self.items:
+            if isinstance(item, Failed):
+                raise item.error from None
+            yield item
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.chunks.close()
+        self.items = None  # the DataLoader's iterator, deleted, stops its worker
 
 
 def stacked(values: list[np.ndarray]) -> np.ndarray | list[np.ndarray]:
@@ -800,13 +838,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        checkpoint = load_model(args.model)  # a PipelineError for a missing or unusable file
-        check_args(args, checkpoint)
-        if args.threshold is None:
-            args.threshold = DEFAULT_THRESHOLD
-        start = time.perf_counter()
-        counts = predict_file(args, checkpoint)
-        seconds = time.perf_counter() - start
+        with ReadAhead(args) as reader:  # reading starts now, while the model loads
+            checkpoint = load_model(args.model)  # a PipelineError for a missing or unusable file
+            check_args(args, checkpoint)
+            if args.threshold is None:
+                args.threshold = DEFAULT_THRESHOLD
+            start = time.perf_counter()
+            counts = predict_file(args, checkpoint, reader.chunks)
+            seconds = time.perf_counter() - start
     finally:
         torch.set_num_threads(threads)  # as it was, for a caller in the same process (tests)
     n_series = int(counts.sum())

@@ -1,6 +1,6 @@
 """Time `python -m attention_ts.predict` on 100,000 generated series and measure its peak memory.
 
-    python -m benchmarks.predict --runs 3 --attention --baseline-rev 2135717  # 2 cores: ~15 min
+    python -m benchmarks.predict --runs 3 --attention --baseline-rev 2135717  # 2 cores: ~10 min
     python -m benchmarks.predict --model models/compare/local_attention/model.pt --attention
 
 Generates series with the project's generator (params.yaml's generate

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import torch
 
+import attention_ts.plotting
 import attention_ts.predict
 from attention_ts.data import NO_SEGMENT, SYNTHETIC_CLASSES, TABLE_DTYPE, Dataset, generate
 from attention_ts.models import (
@@ -756,7 +757,7 @@ def test_plots_of_several_channels_show_each_series_on_its_own_points(
         drawn.append(view)
         save_series_plot(view, path)
 
-    monkeypatch.setattr(attention_ts.predict, "save_series_plot", record)
+    monkeypatch.setattr(attention_ts.plotting, "save_series_plot", record)
     series, _ = motion_series(3, seed=13)
     plots = tmp_path / "plots"
     source = write_ts(tmp_path / "in.ts", series)
