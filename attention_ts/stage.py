@@ -24,6 +24,12 @@ INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 class PipelineError(Exception):
     """A failure the user can fix: the message says what is wrong and what is allowed."""
 
+    def __str__(self) -> str:
+        """The message on one line: a line break or other unprintable character a user's
+        key, label or file name brought in is shown escaped, as `repr` shows it."""
+        message = super().__str__()
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
 
 class Interrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM arrived; a KeyboardInterrupt, so no `except Exception` stops it."""

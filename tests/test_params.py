@@ -238,6 +238,26 @@ def test_bad_compare_entries_are_refused(entry, expected):
     assert expected in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("compare", {"\r": None}, "compare.\\r is not a known model"),  # CI, stop 22
+        ("compare", {"cnn\n": {}}, "compare.cnn\\n is not a known model"),
+        ("train.optimizer", "adam\r\nw", "train.optimizer = 'adam\\r\\nw' is invalid"),
+        ("dataset.classes", ["a", "a\u2028"], "allowed: "),  # a Unicode line separator
+        ("benchmark.datasets", ["Gun\x85Point"], "is not a classification dataset aeon ships"),
+    ],
+)
+def test_a_line_break_the_user_wrote_is_escaped_so_the_error_stays_one_line(key, value, expected):
+    """Any character that would break or hide the line is shown as repr shows it."""
+    with pytest.raises(ParamsError) as caught:
+        build(Params, _set(default_raw_params(), key, value))
+    message = str(caught.value)
+    assert message.splitlines() == [message]
+    assert message.isprintable(), message
+    assert expected in message
+
+
 def test_minirocket_needs_series_of_nine_points():
     raw = _set(default_raw_params(), "generate.n_points", 8)
     raw = _set(_set(raw, "generate.segment_length.min", 0.5), "model.downsample", 1)
