@@ -18,8 +18,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from attention_ts.comparison import FIT_DIR, TIMING_FIELDS, TIMING_FILE
-from attention_ts.numerics import describe_cpu
+from attention_ts.core.numerics import describe_cpu
+from attention_ts.results.comparison import FIT_DIR, TIMING_FIELDS, TIMING_FILE
 from benchmarks.timings import fresh_clone_repro, median_seconds
 
 RESULTS = Path("benchmarks/comparison.json")

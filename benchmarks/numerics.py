@@ -3,7 +3,7 @@
     python -m benchmarks.numerics --runs 3     # about 3 minutes on 2 cores
 
 Times `python -m stages.train` on the committed split and params, pinned (the
-default: the same bits on every x86-64 machine, see attention_ts/numerics.py)
+default: the same bits on every x86-64 machine, see attention_ts/core/numerics.py)
 and native (ATTENTION_TS_NATIVE_NUMERICS=1 and none of the pins in the
 environment: this CPU's own fastest code paths), alternating native, pinned,
 native, pinned, ... so that both see the same machine. Writes the median
@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from attention_ts.numerics import describe_cpu, native_environ
+from attention_ts.core.numerics import describe_cpu, native_environ
 from benchmarks.timings import command
 
 RESULTS = Path("benchmarks/numerics.json")

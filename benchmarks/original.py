@@ -29,7 +29,7 @@ pipeline-original / original per epoch) to benchmarks/original.json.
 `--per-epoch-only` measures, instead, one epoch of the original code's
 training (its data, its loop) and one of the pipeline-original, alternating
 `--runs` times in one process (so both see the same machine at the same
-moment), once on the pinned code paths (`attention_ts.numerics`) and once on
+moment), once on the pinned code paths (`attention_ts.core.numerics`) and once on
 this CPU's own (ATTENTION_TS_NATIVE_NUMERICS=1); it adds them to the file under "per_epoch".
 Run it from the repository root with the venv active and nothing else busy.
 """
@@ -48,7 +48,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from attention_ts.numerics import describe_cpu, native_environ
+from attention_ts.core.numerics import describe_cpu, native_environ
 
 RESULTS = Path("benchmarks/original.json")
 STAMP = re.compile(r"^\[([0-9.]+)\] Epoch", re.MULTILINE)
@@ -73,8 +73,8 @@ import dataclasses, json, sys, time
 import attention_ts
 from pathlib import Path
 from attention_ts.data import load_dataset
-from attention_ts.params import load_params
-from attention_ts.training import fit_model
+from attention_ts.config.params import load_params
+from attention_ts.training.loop import fit_model
 
 params, epochs = load_params(), int(sys.argv[1])
 model = dataclasses.replace(params.model, downsample=1, standardize=False)
@@ -109,8 +109,8 @@ from pathlib import Path
 import attention_ts  # pins the code paths, unless ATTENTION_TS_NATIVE_NUMERICS=1
 import numpy as np, torch
 from attention_ts.data import load_dataset
-from attention_ts.params import load_params
-from attention_ts.training import fit_model
+from attention_ts.config.params import load_params
+from attention_ts.training.loop import fit_model
 from data import Dataset
 from model import AttentionModel
 
@@ -150,7 +150,7 @@ def original_run(checkout: Path, epochs: int | None = None, pinned: bool = False
     """The original code's seeded run in a copy of `checkout`: wall, epochs, epoch seconds.
 
     epochs None: its own default (50, early stopping); pinned: on the
-    code paths `attention_ts.numerics` pins (this process's environment),
+    code paths `attention_ts.core.numerics` pins (this process's environment),
     else on this CPU's own.
     """
     with tempfile.TemporaryDirectory() as folder:

@@ -1,4 +1,4 @@
-"""Time `python -m attention_ts.predict` on 100,000 generated series and measure its peak memory.
+"""Time `python -m attention_ts.cli.predict` on 100,000 generated series; measure its peak memory.
 
     python -m benchmarks.predict --runs 3 --attention --baseline-rev 2135717  # 2 cores: ~10 min
     python -m benchmarks.predict --model models/compare/local_attention/model.pt --attention
@@ -38,10 +38,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from attention_ts.data import generate
-from attention_ts.numerics import describe_cpu
-from attention_ts.params import load_params
-from attention_ts.series_io import SeriesBatch, write_series
+from attention_ts.config.params import load_params
+from attention_ts.core.numerics import describe_cpu
+from attention_ts.data.series_io import SeriesBatch, write_series
+from attention_ts.data.synthetic import generate
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path("benchmarks/predict.json")
@@ -170,7 +170,7 @@ def time_model(model: Path, folder: Path, args: argparse.Namespace, baseline: Pa
     codes = {"current": REPO} if baseline is None else {"baseline": baseline, "current": REPO}
     model = model.resolve()
     for size in SIZES:
-        base = [sys.executable, "-m", "attention_ts.predict", str(folder / f"{size}.csv")]
+        base = [sys.executable, "-m", "attention_ts.cli.predict", str(folder / f"{size}.csv")]
         commands = variants([*base, str(folder / "out.csv"), "--model", str(model)], size, args)
         samples: dict[tuple[str, str], list] = {
             (name, code): [] for name in commands for code in codes

@@ -76,7 +76,7 @@ def contenders(folder: Path) -> dict[str, dict[str, tuple[str, str, Path]]]:
                 REPO,
             ),
             "read_labelled_file": (
-                "import aeon.datasets\nfrom attention_ts.readers import read_labelled_file",
+                "import aeon.datasets\nfrom attention_ts.data.readers import read_labelled_file",
                 f"read_labelled_file({str(ts)!r}, 'label')",
                 REPO,
             ),
@@ -84,14 +84,14 @@ def contenders(folder: Path) -> dict[str, dict[str, tuple[str, str, Path]]]:
         "csv": {
             f"data.read_labelled at {BASELINE}": (
                 "from attention_ts.data import read_labelled\n"
-                "from attention_ts.params import DatasetParams\n"
+                "from attention_ts.config.params import DatasetParams\n"
                 f"params = DatasetParams(source='file', path={str(wide)!r}, label_column='label', "
                 "normal_label='0', anomalous_label='1')",
                 "read_labelled(params)",
                 old,
             ),
             "read_labelled_file": (
-                "from attention_ts.readers import read_labelled_file",
+                "from attention_ts.data.readers import read_labelled_file",
                 f"read_labelled_file({str(wide)!r}, 'label')",
                 REPO,
             ),
@@ -186,7 +186,7 @@ def time_chunk_parsers(path: Path, runs: int) -> dict:
     """series_io's chunked parse of the CSV's values: numpy.loadtxt vs pandas.read_csv."""
     import pandas
 
-    from attention_ts import series_io
+    from attention_ts.data import series_io
 
     with open(path, "rb") as stream:
         row, text = series_io.first_line(path, stream, ",")
@@ -266,7 +266,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=500)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
-    from attention_ts.numerics import describe_cpu
+    from attention_ts.core.numerics import describe_cpu
 
     record = {
         "machine": describe_cpu(),

@@ -47,7 +47,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
-from attention_ts.numerics import describe_cpu  # noqa: E402
+from attention_ts.core.numerics import describe_cpu
 from benchmarks.predict import peak_rss_mib  # noqa: E402
 
 RESULTS = Path("benchmarks/scale.json")

@@ -31,9 +31,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from attention_ts.data import generate
-from attention_ts.numerics import describe_cpu
-from attention_ts.params import load_params
+from attention_ts.config.params import load_params
+from attention_ts.core.numerics import describe_cpu
+from attention_ts.data.synthetic import generate
 
 RESULTS = Path("benchmarks/results.json")
 

@@ -27,11 +27,11 @@ import torch
 from sklearn.metrics import f1_score
 from torch import nn
 
-from attention_ts.data import load_dataset
-from attention_ts.models import build_model, predict
-from attention_ts.numerics import describe_cpu
-from attention_ts.params import load_params, resolve_config
-from attention_ts.training import fit_model, loss_of, make_deterministic, make_optimizer
+from attention_ts.config.params import load_params, resolve_config
+from attention_ts.core.numerics import describe_cpu
+from attention_ts.data.dataset import load_dataset
+from attention_ts.models.classifiers import build_model, predict
+from attention_ts.training.loop import fit_model, loss_of, make_deterministic, make_optimizer
 
 RESULTS = Path("benchmarks/train_settings.json")
 SPLIT_DIR = Path("data/split")

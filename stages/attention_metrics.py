@@ -3,7 +3,7 @@
 Scores, on the test split, where the model's attention (if it has any) and
 its gradient saliency put their weight, against the true segment of every
 anomalous series, and the same scores of uniform weights (the chance level);
-see attention_ts/localization.py. Draws plots/localization/heatmap.png (the
+see attention_ts/explain/localization.py. Draws plots/localization/heatmap.png (the
 weights of `localization.heatmap_series` anomalous series, sorted by segment
 start, true borders on top) and argmax.png (where the weights peak relative
 to the segment).
@@ -18,13 +18,13 @@ from pathlib import Path
 
 import torch
 
-from attention_ts.data import load_dataset
-from attention_ts.explain import heatmap_rows, localization_report
-from attention_ts.io import atomic_output, write_json
-from attention_ts.models import load_model
-from attention_ts.params import load_params
-from attention_ts.plotting import save_argmax_histogram, save_heatmap_grid
-from attention_ts.stage import run
+from attention_ts.config.params import load_params
+from attention_ts.core.io import atomic_output, write_json
+from attention_ts.core.stage import run
+from attention_ts.data.dataset import load_dataset
+from attention_ts.explain.maps import heatmap_rows, localization_report
+from attention_ts.explain.plotting import save_argmax_histogram, save_heatmap_grid
+from attention_ts.models.classifiers import load_model
 
 SPLIT_DIR = Path("data/split")
 MODEL = Path("models/model.pt")

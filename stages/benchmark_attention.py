@@ -16,14 +16,14 @@ from pathlib import Path
 
 import torch
 
-from attention_ts.archive import cell_dir, split_dir
-from attention_ts.comparison import MODEL_FILE
-from attention_ts.data import load_dataset
-from attention_ts.explain import series_views
-from attention_ts.models import load_model
-from attention_ts.params import ATTENTION_MODELS, load_params
-from attention_ts.plotting import save_grid_plot
-from attention_ts.stage import run
+from attention_ts.config.params import ATTENTION_MODELS, load_params
+from attention_ts.core.stage import run
+from attention_ts.data.archive import cell_dir, split_dir
+from attention_ts.data.dataset import load_dataset
+from attention_ts.explain.maps import series_views
+from attention_ts.explain.plotting import save_grid_plot
+from attention_ts.models.classifiers import load_model
+from attention_ts.results.comparison import MODEL_FILE
 
 OUTPUT = Path("plots/benchmark")
 KINDS = ("attention", "saliency")  # a folder each, under OUTPUT

@@ -12,12 +12,12 @@ benchmark.seed. Writes train, val and test as data.save_dataset does.
 import argparse
 from collections.abc import Sequence
 
-from attention_ts.archive import resample_split, split_dir
-from attention_ts.data import SPLITS, read_labelled, save_dataset, split
-from attention_ts.io import atomic_output
-from attention_ts.params import DatasetParams, load_params
-from attention_ts.readers import archive_datasets, archive_files
-from attention_ts.stage import PipelineError, run
+from attention_ts.config.catalog import archive_datasets, archive_files
+from attention_ts.config.params import DatasetParams, load_params
+from attention_ts.core.io import atomic_output
+from attention_ts.core.stage import PipelineError, run
+from attention_ts.data.archive import resample_split, split_dir
+from attention_ts.data.dataset import SPLITS, read_labelled, save_dataset, split
 
 
 def main(argv: Sequence[str] | None = None) -> None:

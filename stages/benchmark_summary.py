@@ -1,7 +1,7 @@
 """Stage summary of benchmark/dvc.yaml: the cells gathered, next to the published accuracies.
 
 Reads every cell of benchmark.datasets x benchmark.models x
-benchmark.resamples (attention_ts.benchmark) and benchmark/reference.csv, and writes:
+benchmark.resamples (attention_ts.results.benchmark) and benchmark/reference.csv, and writes:
 - metrics/benchmark.json: {dataset: {model: {"accuracy": mean, "accuracy_std": std,
   ...}}} over resamples, for `dvc metrics diff`;
 - metrics/benchmark_summary.json: mean rank of each model, the attention
@@ -27,7 +27,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from attention_ts.benchmark import (  # noqa: E402
+from attention_ts.config.params import load_params
+from attention_ts.core.io import write_json
+from attention_ts.core.stage import run
+from attention_ts.core.tables import Column, write_table
+from attention_ts.explain.plotting import save_figure
+from attention_ts.results.benchmark import (
     REFERENCE_METHODS,
     REPORTED,
     TIMINGS,
@@ -40,11 +45,6 @@ from attention_ts.benchmark import (  # noqa: E402
     summarize,
     targets,
 )
-from attention_ts.io import write_json  # noqa: E402
-from attention_ts.params import load_params  # noqa: E402
-from attention_ts.plotting import save_figure  # noqa: E402
-from attention_ts.stage import run  # noqa: E402
-from attention_ts.tables import Column, write_table  # noqa: E402
 
 METRICS = Path("metrics/benchmark.json")
 SUMMARY = Path("metrics/benchmark_summary.json")

@@ -5,8 +5,8 @@ keys changes; this stage depends on the whole file, so adding an unknown key
 (say `train.lrr`) fails `dvc repro` instead of being silently ignored.
 """
 
-from attention_ts.params import load_params
-from attention_ts.stage import run
+from attention_ts.config.params import load_params
+from attention_ts.core.stage import run
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ Reads models/compare/<model>/ for each model under `compare` in params and write
 - plots/compare/heatmaps.png: those weights on anomalous test series, one
   row of heatmaps per model;
 - metrics/faithfulness.json and reports/compare/faithfulness.{md,csv}: the
-  tests of each model's explanations (attention_ts/faithfulness.py: deletion
+  tests of each model's explanations (attention_ts/explain/faithfulness.py: deletion
   and insertion areas against random, rank correlation after cascading
   randomization, contiguity, pointing game; attention interventions) and
   the attention targets (`faithfulness.ATTENTION_TARGETS`), git-tracked;
@@ -24,7 +24,14 @@ Reads models/compare/<model>/ for each model under `compare` in params and write
 
 from pathlib import Path
 
-from attention_ts.comparison import (
+from attention_ts.config.params import load_params
+from attention_ts.core.io import write_json
+from attention_ts.core.stage import run
+from attention_ts.core.tables import Column, write_table
+from attention_ts.explain.faithfulness_summary import attention_targets, compact, headline
+from attention_ts.explain.localization import KINDS
+from attention_ts.explain.plotting import save_deletion_grid, save_heatmap_grid
+from attention_ts.results.comparison import (
     FIT_DIR,
     HEATMAP_FILE,
     ModelResult,
@@ -35,13 +42,6 @@ from attention_ts.comparison import (
     read_localization,
     read_result,
 )
-from attention_ts.faithfulness_summary import attention_targets, compact, headline
-from attention_ts.io import write_json
-from attention_ts.localization import KINDS
-from attention_ts.params import load_params
-from attention_ts.plotting import save_deletion_grid, save_heatmap_grid
-from attention_ts.stage import run
-from attention_ts.tables import Column, write_table
 
 METRICS = Path("metrics/compare.json")
 LOCALIZATION = Path("metrics/localization.json")

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import torch
 
-from attention_ts.data import load_dataset
-from attention_ts.evaluation import evaluate_model
-from attention_ts.io import atomic_output, write_json
-from attention_ts.metrics import curves, predicted_classes
-from attention_ts.models import load_model
-from attention_ts.params import load_params
-from attention_ts.stage import run
+from attention_ts.config.params import load_params
+from attention_ts.core.io import atomic_output, write_json
+from attention_ts.core.stage import run
+from attention_ts.data.dataset import load_dataset
+from attention_ts.models.classifiers import load_model
+from attention_ts.training.evaluation import evaluate_model
+from attention_ts.training.metrics import curves, predicted_classes
 
 SPLIT_DIR = Path("data/split")
 MODEL = Path("models/model.pt")

@@ -1,6 +1,6 @@
 """Stage faithfulness: does the model's decision depend on what its explanations show?
 
-Runs the standard tests of explanations (attention_ts/faithfulness.py) on
+Runs the standard tests of explanations (attention_ts/explain/faithfulness.py) on
 `faithfulness.n_series` test series, for each method of `faithfulness.methods`
 the model has (attention, gradient saliency, Integrated Gradients,
 occlusion): deletion and insertion curves against a random order, the
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import torch
 
-from attention_ts.data import load_dataset
-from attention_ts.faithfulness import faithfulness_report
-from attention_ts.faithfulness_summary import headline
-from attention_ts.io import atomic_output, write_json
-from attention_ts.models import load_model
-from attention_ts.params import load_params
-from attention_ts.plotting import save_randomization_plot, save_removal_curves
-from attention_ts.stage import run
+from attention_ts.config.params import load_params
+from attention_ts.core.io import atomic_output, write_json
+from attention_ts.core.stage import run
+from attention_ts.data.dataset import load_dataset
+from attention_ts.explain.faithfulness import faithfulness_report
+from attention_ts.explain.faithfulness_summary import headline
+from attention_ts.explain.plotting import save_randomization_plot, save_removal_curves
+from attention_ts.models.classifiers import load_model
 
 SPLIT_DIR = Path("data/split")
 MODEL = Path("models/model.pt")

@@ -17,14 +17,14 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from attention_ts.comparison import CURVES_FILE, FIT_DIR, HEATMAP_FILE, save_heatmaps
-from attention_ts.data import load_dataset
-from attention_ts.explain import heatmap_rows, localization_report
-from attention_ts.faithfulness import faithfulness_report
-from attention_ts.fitting import fit_and_score, save_fit
-from attention_ts.io import atomic_output, write_json
-from attention_ts.params import MODEL_NAMES, load_params
-from attention_ts.stage import PipelineError, run
+from attention_ts.config.params import MODEL_NAMES, load_params
+from attention_ts.core.io import atomic_output, write_json
+from attention_ts.core.stage import PipelineError, run
+from attention_ts.data.dataset import load_dataset
+from attention_ts.explain.faithfulness import faithfulness_report
+from attention_ts.explain.maps import heatmap_rows, localization_report
+from attention_ts.results.comparison import CURVES_FILE, FIT_DIR, HEATMAP_FILE, save_heatmaps
+from attention_ts.training.fitting import fit_and_score, save_fit
 
 SPLIT_DIR = Path("data/split")
 

@@ -13,10 +13,11 @@ generate.n_series.
 
 from pathlib import Path
 
-from attention_ts.data import generate_chunks, read_labelled, save_chunks, save_dataset
-from attention_ts.io import atomic_output, rows_per_chunk
-from attention_ts.params import load_params
-from attention_ts.stage import run
+from attention_ts.config.params import load_params
+from attention_ts.core.io import atomic_output, rows_per_chunk
+from attention_ts.core.stage import run
+from attention_ts.data.dataset import read_labelled, save_chunks, save_dataset
+from attention_ts.data.synthetic import generate_chunks
 
 OUTPUT = Path("data/generated")
 

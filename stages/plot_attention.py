@@ -17,13 +17,13 @@ from pathlib import Path
 
 import torch
 
-from attention_ts.data import load_dataset
-from attention_ts.explain import series_views
-from attention_ts.io import atomic_output
-from attention_ts.models import load_model
-from attention_ts.params import load_params
-from attention_ts.plotting import SeriesView, file_names, save_grid_plot, save_series_plot
-from attention_ts.stage import run
+from attention_ts.config.params import load_params
+from attention_ts.core.io import atomic_output
+from attention_ts.core.stage import run
+from attention_ts.data.dataset import load_dataset
+from attention_ts.explain.maps import series_views
+from attention_ts.explain.plotting import SeriesView, file_names, save_grid_plot, save_series_plot
+from attention_ts.models.classifiers import load_model
 
 SPLIT_DIR = Path("data/split")
 MODEL = Path("models/model.pt")

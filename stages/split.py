@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from attention_ts.data import SPLITS, load_dataset, save_dataset, split
-from attention_ts.io import atomic_output
-from attention_ts.params import check_split_sizes, load_params
-from attention_ts.stage import run
+from attention_ts.config.params import check_split_sizes, load_params
+from attention_ts.core.io import atomic_output
+from attention_ts.core.stage import run
+from attention_ts.data.dataset import SPLITS, load_dataset, save_dataset, split
 
 INPUT = Path("data/generated")
 OUTPUT = Path("data/split")

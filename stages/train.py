@@ -5,7 +5,7 @@ class for two classes, macro F1 for more) with dvclive to plots/training/ and
 a summary of the run to metrics/train.json. The series are read a batch at a
 time (`load_dataset(..., lazy=True)`), so the train split need not fit in
 memory. With train.processes = N > 1 the stage runs itself again as N
-data-parallel processes under torchrun (`attention_ts.distributed`); under
+data-parallel processes under torchrun (`attention_ts.training.distributed`); under
 a torchrun you started (several nodes, docs/scale.md) it trains in that world.
 Only the first process (rank 0) writes the outputs.
 """
@@ -14,13 +14,13 @@ from pathlib import Path
 
 from dvclive import Live
 
-from attention_ts import distributed
-from attention_ts.data import load_dataset
-from attention_ts.io import write_json
-from attention_ts.models import count_parameters, save_model
-from attention_ts.params import load_params
-from attention_ts.stage import run
-from attention_ts.training import EpochStats, fit_model, resolve_device
+from attention_ts.config.params import load_params
+from attention_ts.core.io import write_json
+from attention_ts.core.stage import run
+from attention_ts.data.dataset import load_dataset
+from attention_ts.models.classifiers import count_parameters, save_model
+from attention_ts.training import distributed
+from attention_ts.training.loop import EpochStats, fit_model, resolve_device
 
 SPLIT_DIR = Path("data/split")
 MODEL = Path("models/model.pt")

@@ -15,9 +15,9 @@ import torch
 from ruamel.yaml import YAML
 from torch import nn
 
-from attention_ts.data import NO_SEGMENT, TABLE_DTYPE, Dataset
-from attention_ts.models import FixedFeatures, build_model
-from attention_ts.params import ModelParams, Params, build, read_params_file
+from attention_ts.config.params import ModelParams, Params, build, read_params_file
+from attention_ts.data.dataset import NO_SEGMENT, TABLE_DTYPE, Dataset
+from attention_ts.models.classifiers import FixedFeatures, build_model
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,10 +16,11 @@ import sys
 
 import torch
 
-from attention_ts import distributed
-from attention_ts.data import generate, split
-from attention_ts.params import load_params
-from attention_ts.training import fit_model
+from attention_ts.config.params import load_params
+from attention_ts.data.dataset import split
+from attention_ts.data.synthetic import generate
+from attention_ts.training import distributed
+from attention_ts.training.loop import fit_model
 
 params = load_params()
 generated = generate(dataclasses.replace(params.generate, n_series=200, n_points=100))

@@ -40,12 +40,13 @@ import sysconfig
 
 import numpy as np
 
-from attention_ts.data import generate, split
-from attention_ts.metrics import binary_f1
-from attention_ts.models import predict
-from attention_ts.numerics import describe_cpu
-from attention_ts.params import Params, build
-from attention_ts.training import fit_model
+from attention_ts.config.params import Params, build
+from attention_ts.core.numerics import describe_cpu
+from attention_ts.data.dataset import split
+from attention_ts.data.synthetic import generate
+from attention_ts.models.classifiers import predict
+from attention_ts.training.loop import fit_model
+from attention_ts.training.metrics import binary_f1
 from tests.conftest import REPO, tiny_raw_params
 
 GOLDEN = REPO / "tests/data/golden.json"

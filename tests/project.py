@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from attention_ts.params import read_params_file
+from attention_ts.config.params import read_params_file
 from tests.conftest import REPO, tiny_raw_params, write_params
 
 PROJECT_FILES = [

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from attention_ts.data import Dataset, generate
-from attention_ts.params import GenerateParams, build
-from attention_ts.series_io import SeriesBatch, write_series
+from attention_ts.config.params import GenerateParams, build
+from attention_ts.data.dataset import Dataset
+from attention_ts.data.series_io import SeriesBatch, write_series
+from attention_ts.data.synthetic import generate
 from tests.conftest import REPO, default_raw_params
 
 DATA = REPO / "tests/data"

@@ -9,8 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attention_ts.archive import resample_split
-from attention_ts.benchmark import (
+from attention_ts.config.catalog import archive_datasets, archive_files
+from attention_ts.config.params import DatasetParams, Params, ParamsError, build
+from attention_ts.core.stage import PipelineError
+from attention_ts.data.archive import resample_split
+from attention_ts.data.dataset import load_dataset, read_labelled
+from attention_ts.models.classifiers import load_model
+from attention_ts.results.benchmark import (
     REFERENCE_FILE,
     REFERENCE_METHODS,
     choose_attention,
@@ -21,11 +26,6 @@ from attention_ts.benchmark import (
     summarize,
     targets,
 )
-from attention_ts.data import load_dataset, read_labelled
-from attention_ts.models import load_model
-from attention_ts.params import DatasetParams, Params, ParamsError, build
-from attention_ts.readers import archive_datasets, archive_files
-from attention_ts.stage import PipelineError
 from tests.conftest import REPO, default_raw_params
 from tests.project import Project
 

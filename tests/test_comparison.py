@@ -12,7 +12,8 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from attention_ts.comparison import (
+from attention_ts.core.stage import PipelineError
+from attention_ts.results.comparison import (
     CURVES_FILE,
     FIT_DIR,
     HEATMAP_FILE,
@@ -22,7 +23,6 @@ from attention_ts.comparison import (
     read_result,
     save_heatmaps,
 )
-from attention_ts.stage import PipelineError
 from tests.conftest import REPO, default_raw_params, write_params
 
 UNIFORM = {

@@ -8,20 +8,16 @@ import hashlib
 import numpy as np
 import pytest
 
-from attention_ts.data import (
+from attention_ts.config.catalog import ANOMALY_KINDS
+from attention_ts.config.params import Params, Range, build
+from attention_ts.data.dataset import NO_SEGMENT, SPLITS, load_dataset, save_dataset, split
+from attention_ts.data.synthetic import (
     ANOMALIES,
-    ANOMALY_KINDS,
     LEVEL_SHIFT,
-    NO_SEGMENT,
     SPIKE_HEIGHT,
     SPIKE_POINTS,
-    SPLITS,
     generate,
-    load_dataset,
-    save_dataset,
-    split,
 )
-from attention_ts.params import Params, Range, build
 from tests.conftest import default_raw_params
 
 # SHA-256 of generate() at the committed params with n_series = 200 (series bytes, then table

@@ -33,10 +33,11 @@ def _local_imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE):
-            if node.module == PACKAGE:
-                found |= {f"{PACKAGE}/{alias.name}.py" for alias in node.names}
+            base = node.module.replace(".", "/")
+            if (REPO / base).is_dir():  # from a package import its modules
+                found |= {f"{base}/{alias.name}.py" for alias in node.names}
             else:
-                found.add(node.module.replace(".", "/") + ".py")
+                found.add(base + ".py")
         elif isinstance(node, ast.Import):
             found |= {
                 f"{PACKAGE}/__init__.py" if a.name == PACKAGE else a.name.replace(".", "/") + ".py"
@@ -46,17 +47,23 @@ def _local_imports(path: Path) -> set[str]:
     return found
 
 
+def _packages_of(path: str) -> list[str]:
+    """The `__init__.py` of every package above `path`: Python runs each before the module."""
+    parts = path.split("/")[:-1]
+    return [f"{'/'.join(parts[:n])}/__init__.py" for n in range(1, len(parts) + 1)]
+
+
 def _files_run_by(stage: dict) -> set[str]:
     """The stage's module, and what it and its packages' `__init__.py` import, transitively."""
     module = stage["cmd"].removeprefix("python -m ").split()[0]
-    package = module.rpartition(".")[0]
-    todo = [module.replace(".", "/") + ".py", f"{package}/__init__.py", f"{PACKAGE}/__init__.py"]
+    todo = [module.replace(".", "/") + ".py"]
     seen: set[str] = set()
     while todo:
         path = todo.pop()
         if path not in seen:
             seen.add(path)
             todo.extend(_local_imports(REPO / path))
+            todo.extend(_packages_of(path))
     return seen
 
 
@@ -93,7 +100,7 @@ def test_every_param_is_read_by_some_stage():
     }
     per_model = {f"compare.{name}" for name in raw["compare"]}
     assert every - per_model == listed - {"compare", PER_MODEL_KEY, PER_CELL_KEY}
-    # the one top-level value: read by attention_ts/seeds.py, which queues the runs, not a stage
+    # the one top-level value: read by attention_ts/cli/seeds.py, which queues the runs, not a stage
     assert [key for key, value in raw.items() if not isinstance(value, dict)] == ["n_seeds"]
     assert "n_seeds" not in listed
 
@@ -103,7 +110,7 @@ def test_each_model_fit_reads_the_train_stage_settings_except_the_model_name():
     train = STAGES["train"]["params"]
     scoring = set(STAGES["evaluate"]["params"]) | set(STAGES["attention_metrics"]["params"])
     scoring |= set(STAGES["faithfulness"]["params"])
-    # train.processes: only the train stage runs data-parallel (attention_ts/distributed.py)
+    # train.processes: only the train stage runs data-parallel (training/distributed.py)
     assert set(fit) == set(train) - {"model.name", "train.processes"} | {PER_MODEL_KEY} | scoring
     assert COMPARE_YAML["stages"]["fit"]["foreach"] == "${compare}"
 

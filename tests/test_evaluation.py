@@ -7,9 +7,9 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from attention_ts import evaluation
-from attention_ts.metrics import best_f1_threshold, classification_metrics
-from attention_ts.stage import PipelineError
+from attention_ts.core.stage import PipelineError
+from attention_ts.training import evaluation
+from attention_ts.training.metrics import best_f1_threshold, classification_metrics
 
 BINARY = ("normal", "anomalous")
 THREE = ("sine", "square", "saw")

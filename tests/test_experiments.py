@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from attention_ts.experiments import collect, differing_params, format_table, rank, same_data
-from attention_ts.stage import PipelineError
+from attention_ts.cli.experiments import collect, differing_params, format_table, rank, same_data
+from attention_ts.core.stage import PipelineError
 
 
 def _record(

@@ -7,16 +7,18 @@ import pytest
 import torch
 from torch import nn
 
-from attention_ts.data import SYNTHETIC_CLASSES, Dataset, generate
-from attention_ts.evaluation import evaluate_model
-from attention_ts.explain import (
+from attention_ts.config.catalog import SYNTHETIC_CLASSES
+from attention_ts.core.stage import PipelineError
+from attention_ts.data.dataset import Dataset
+from attention_ts.data.synthetic import generate
+from attention_ts.explain.maps import (
     gradient_saliency,
     heatmap_rows,
     localization_report,
     point_weights,
 )
-from attention_ts.models import Checkpoint, build_model
-from attention_ts.stage import PipelineError
+from attention_ts.models.classifiers import Checkpoint, build_model
+from attention_ts.training.evaluation import evaluate_model
 from tests.conftest import file_like_dataset, padded, tiny_config, tiny_model
 
 

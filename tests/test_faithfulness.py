@@ -9,9 +9,12 @@ import pytest
 import torch
 from torch import nn
 
-from attention_ts.attribution import explanations, occlusion, removal_baseline
-from attention_ts.data import NO_SEGMENT, SYNTHETIC_CLASSES, TABLE_DTYPE, Dataset, generate
-from attention_ts.faithfulness import (
+from attention_ts.config.catalog import SYNTHETIC_CLASSES
+from attention_ts.config.params import FaithfulnessParams, ParamsError, build
+from attention_ts.data.dataset import NO_SEGMENT, TABLE_DTYPE, Dataset
+from attention_ts.data.synthetic import generate
+from attention_ts.explain.attribution import explanations, occlusion, removal_baseline
+from attention_ts.explain.faithfulness import (
     attention_intervention,
     cascading_randomization,
     contiguity,
@@ -21,9 +24,8 @@ from attention_ts.faithfulness import (
     removal_ranks,
     remove_points,
 )
-from attention_ts.faithfulness_summary import attention_targets, compact, headline
-from attention_ts.models import Checkpoint, predict
-from attention_ts.params import FaithfulnessParams, ParamsError, build
+from attention_ts.explain.faithfulness_summary import attention_targets, compact, headline
+from attention_ts.models.classifiers import Checkpoint, predict
 from tests.conftest import default_raw_params, file_like_dataset, tiny_config, tiny_model
 
 SMALL = dataclasses.replace(

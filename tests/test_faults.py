@@ -35,7 +35,7 @@ MODEL = "models/model.pt"
 SUMMARY = "metrics/train.json"
 EVALUATION = "metrics/evaluate.json"
 SPLIT_TEST = "data/split/test.npy"
-TEMP_NAME = re.compile(r"^\..+\.tmp-\d+$")  # what attention_ts.io.atomic_output writes first
+TEMP_NAME = re.compile(r"^\..+\.tmp-\d+$")  # what attention_ts.core.io.atomic_output writes first
 SIGNALS = [signal.SIGINT, signal.SIGTERM]
 SOURCE_DIRS = ("attention_ts", "stages", "benchmarks")  # the code that reads files
 SAFE_LOADS = {"torch.load": ("weights_only", True), "numpy.load": ("allow_pickle", False)}
@@ -176,8 +176,8 @@ ATOMIC_WRITER = f"""
 import signal, sys, time
 sys.path.insert(0, {str(REPO)!r})
 from pathlib import Path
-from attention_ts.io import atomic_output
-from attention_ts.stage import run
+from attention_ts.core.io import atomic_output
+from attention_ts.core.stage import run
 
 def main():
     with atomic_output(Path("out.bin")) as tmp:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attention_ts.localization import (
+from attention_ts.explain.localization import (
     localization_scores,
     mass_inside,
     normalized_entropy,
@@ -18,7 +18,7 @@ from attention_ts.localization import (
     unlocated_scores,
     valid_points,
 )
-from attention_ts.models import attention_on_time_axis
+from attention_ts.models.classifiers import attention_on_time_axis
 
 POINTS = 100
 STARTS, ENDS = np.array([20, 50, 0]), np.array([40, 100, 10])  # fractions 0.2, 0.5, 0.1

@@ -1,4 +1,4 @@
-"""attention_ts.metrics: scikit-learn's values, and the bits the hand-written module had.
+"""attention_ts.training.metrics: scikit-learn's values, and the bits the hand-written module had.
 
 BEFORE_SKLEARN holds what the hand-written numpy module (commit 8532275)
 returned for the cases below, as exact float reprs: the binary metrics must
@@ -13,7 +13,7 @@ import pytest
 from sklearn import metrics as sk
 from sklearn.preprocessing import label_binarize
 
-from attention_ts.metrics import (
+from attention_ts.training.metrics import (
     average_precision,
     best_f1_threshold,
     binary_f1,

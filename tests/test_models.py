@@ -11,7 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from attention_ts.models import (
+from attention_ts.config.params import ATTENTION_MODELS, MODEL_NAMES
+from attention_ts.core.stage import PipelineError
+from attention_ts.models.classifiers import (
     MODELS,
     FlatRunRule,
     GatedAttention,
@@ -26,8 +28,6 @@ from attention_ts.models import (
     standardize,
     valid_steps,
 )
-from attention_ts.params import ATTENTION_MODELS, MODEL_NAMES
-from attention_ts.stage import PipelineError
 from tests.conftest import ORIGINAL, tiny_config, tiny_model
 
 BINARY = ("normal", "anomalous")
@@ -563,11 +563,11 @@ def test_minirocket_is_the_published_classifier_ridge_head_and_all(raw_params):
     """
     from aeon.classification.convolution_based import MiniRocketClassifier
 
-    from attention_ts.archive import resample_split
-    from attention_ts.data import read_labelled
-    from attention_ts.params import DatasetParams, Params, build
-    from attention_ts.readers import archive_files
-    from attention_ts.training import fit_model
+    from attention_ts.config.catalog import archive_files
+    from attention_ts.config.params import DatasetParams, Params, build
+    from attention_ts.data.archive import resample_split
+    from attention_ts.data.dataset import read_labelled
+    from attention_ts.training.loop import fit_model
 
     train_file, test_file = archive_files("ItalyPowerDemand")
     files = DatasetParams("file", str(train_file), str(test_file), "label", [], "refuse")

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from attention_ts import numerics
+from attention_ts.core import numerics
 from tests.conftest import REPO
 from tests.golden import EMULATED_MODELS, GOLDEN
 from tests.project import Project, project_env
@@ -77,7 +77,7 @@ def test_an_emulated_cpu_of_another_kind_gives_the_committed_bits(cpu):
     """Another vendor's or generation's CPU, emulated by QEMU: another machine, in one test.
 
     Every golden model that QEMU 7.2 can run: it faults in the vgatherdps of
-    oneDNN's AVX2 LSTM kernels, which real CPUs run (see attention_ts/numerics.py).
+    oneDNN's AVX2 LSTM kernels, which real CPUs run (see attention_ts/core/numerics.py).
     """
     if shutil.which("qemu-x86_64") is None:
         reason = "no qemu-x86_64 (apt-get install qemu-user)"
@@ -119,7 +119,7 @@ def test_onednn_runs_its_avx2_kernels_whatever_the_caller_exports():
 
 
 def test_torch_loaded_before_the_package_is_refused_in_one_line():
-    code = "import torch, attention_ts.training as t; t.make_deterministic(0, 1)"
+    code = "import torch, attention_ts.training.loop as t; t.make_deterministic(0, 1)"
     done = _python(["-c", code], PINNED)
     assert done.returncode != 0
     assert "NumericsError: torch's CPU code paths are not pinned (torch was imported before" in (

@@ -2,7 +2,7 @@
 
 dvc-render's own page loads vega from a CDN; `.dvc/config` swaps in
 `.dvc/offline_plots.html`, which inlines the copies in `vendor/vega/`
-(`attention_ts/offline_plots.py` builds it). Headless Chromium opens the pages
+(`attention_ts/cli/offline_plots.py` builds it). Headless Chromium opens the pages
 with every host unresolvable and a dead proxy: the DOM must hold a drawn vega
 view for every plot and the screenshot must show them. Without Chromium the
 browser tests skip, unless ATTENTION_TS_REQUIRE_BROWSER=1 (CI sets it): then they fail.
@@ -25,7 +25,7 @@ from configobj import ConfigObj
 from dvc_render.html import PAGE_HTML
 from matplotlib import image
 
-from attention_ts import offline_plots
+from attention_ts.cli import offline_plots
 from tests.conftest import REPO, read_yaml
 from tests.project import project_env
 
@@ -147,7 +147,7 @@ def _screenshot(chromium: str, page: Path) -> tuple[float, float, int]:
 
 def test_committed_template_is_what_the_script_builds():
     assert offline_plots.TEMPLATE.read_text(encoding="utf-8") == offline_plots.build_template(), (
-        "run python -m attention_ts.offline_plots"
+        "run python -m attention_ts.cli.offline_plots"
     )
     assert offline_plots.main(["--check"]) == 0
 

@@ -14,10 +14,10 @@ import shutil
 import numpy as np
 import pytest
 
-from attention_ts.data import NO_SEGMENT, Dataset, load_dataset
-from attention_ts.data import read_labelled as read_files
-from attention_ts.params import DatasetParams, Params, ParamsError, build
-from attention_ts.series_io import SeriesFileError, write_series
+from attention_ts.config.params import DatasetParams, Params, ParamsError, build
+from attention_ts.data.dataset import NO_SEGMENT, Dataset, load_dataset
+from attention_ts.data.dataset import read_labelled as read_files
+from attention_ts.data.series_io import SeriesFileError, write_series
 from tests.conftest import default_raw_params, tiny_raw_params
 from tests.project import Project
 from tests.sample_data import DECIMALS, SAMPLE, sample_dataset, sample_series

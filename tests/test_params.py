@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from attention_ts.params import Params, ParamsError, build, load_params
+from attention_ts.config.params import Params, ParamsError, build, load_params
 from tests.conftest import REPO, default_raw_params, write_params
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attention_ts.params import Params, ParamsError, build, load_params
+from attention_ts.config.params import Params, ParamsError, build, load_params
 from tests.conftest import REPO, default_raw_params, write_params
 
 FUZZ = settings(deadline=None)  # a first call may import slowly; time is not what is tested

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from dvc.utils.hydra import apply_overrides  # what `dvc exp run -S` does to params.yaml
 
-from attention_ts.params import ParamsError, load_params
+from attention_ts.config.params import ParamsError, load_params
 from tests.conftest import REPO
 from tests.project import Project
 

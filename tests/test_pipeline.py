@@ -245,7 +245,7 @@ def test_dvc_exp_run_with_a_set_param(project):
     project.dvc("exp", "run", "-S", "plot.seed=5", "-n", "other-seed")
     shown = json.loads(project.dvc("exp", "show", "--json").stdout)
     assert "other-seed" in json.dumps(shown)
-    ranking = project.run(sys.executable, "-m", "attention_ts.experiments").stdout
+    ranking = project.run(sys.executable, "-m", "attention_ts.cli.experiments").stdout
     assert "other-seed" in ranking and "(baseline)" in ranking
     assert project.dvc("exp", "run", "-S", "train.lrr=0.1", check=False).returncode != 0
 
@@ -254,7 +254,7 @@ def test_noise_sweep_of_the_comparison(project):
     project.run("git", "add", "-A")
     project.run("git", "commit", "-qm", "comparison outputs")
     project.dvc("exp", "run", COMPARE, "-S", "generate.noise=0.2", "-n", "noisy")
-    project.run(sys.executable, "-m", "attention_ts.sweep")
+    project.run(sys.executable, "-m", "attention_ts.cli.sweep")
     with open(project.root / "reports/sweep.csv") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["generate.noise", *TINY_COMPARE]

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from attention_ts.data import SYNTHETIC_CLASSES, generate
-from attention_ts.explain import series_views
-from attention_ts.models import Checkpoint, build_model
-from attention_ts.plotting import (
+from attention_ts.config.catalog import SYNTHETIC_CLASSES
+from attention_ts.data.synthetic import generate
+from attention_ts.explain.maps import series_views
+from attention_ts.explain.plotting import (
     SeriesView,
     draw_series,
     file_names,
@@ -22,6 +22,7 @@ from attention_ts.plotting import (
     save_heatmap_grid,
     save_series_plot,
 )
+from attention_ts.models.classifiers import Checkpoint, build_model
 from stages.plot_attention import save_plots
 from tests.conftest import file_like_dataset, tiny_config
 

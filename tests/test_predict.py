@@ -1,4 +1,4 @@
-"""`python -m attention_ts.predict`: a saved model applied to the series of a user's file.
+"""`python -m attention_ts.cli.predict`: a saved model applied to the series of a user's file.
 
 Tiny models saved in a temporary folder (a fresh clone has no models/): binary
 one-channel models of 60 points, and a 3-class, 3-channel model trained in
@@ -22,10 +22,17 @@ import numpy as np
 import pytest
 import torch
 
-import attention_ts.plotting
-import attention_ts.predict
-from attention_ts.data import NO_SEGMENT, SYNTHETIC_CLASSES, TABLE_DTYPE, Dataset, generate
-from attention_ts.models import (
+import attention_ts.cli.predict
+import attention_ts.explain.plotting
+from attention_ts.cli.predict import main, resample
+from attention_ts.config.catalog import SYNTHETIC_CLASSES
+from attention_ts.config.params import ATTENTION_MODELS, MODEL_NAMES, Params, build
+from attention_ts.core.stage import PipelineError
+from attention_ts.data.dataset import NO_SEGMENT, TABLE_DTYPE, Dataset
+from attention_ts.data.series_io import SeriesBatch, write_series
+from attention_ts.data.synthetic import generate
+from attention_ts.explain.plotting import SeriesView, save_series_plot
+from attention_ts.models.classifiers import (
     FixedFeatures,
     attention_on_time_axis,
     build_model,
@@ -33,12 +40,7 @@ from attention_ts.models import (
     predict,
     save_model,
 )
-from attention_ts.params import ATTENTION_MODELS, MODEL_NAMES, Params, build
-from attention_ts.plotting import SeriesView, save_series_plot
-from attention_ts.predict import main, resample
-from attention_ts.series_io import SeriesBatch, write_series
-from attention_ts.stage import PipelineError
-from attention_ts.training import fit_model
+from attention_ts.training.loop import fit_model
 from tests.conftest import REPO, tiny_config, tiny_model, tiny_raw_params
 
 N_POINTS = 60
@@ -339,7 +341,7 @@ def test_incompatible_model_and_bad_flags_are_pipeline_errors(tmp_path, models):
 
 
 def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "attention_ts.predict", *args]
+    command = [sys.executable, "-m", "attention_ts.cli.predict", *args]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
@@ -757,7 +759,7 @@ def test_plots_of_several_channels_show_each_series_on_its_own_points(
         drawn.append(view)
         save_series_plot(view, path)
 
-    monkeypatch.setattr(attention_ts.plotting, "save_series_plot", record)
+    monkeypatch.setattr(attention_ts.explain.plotting, "save_series_plot", record)
     series, _ = motion_series(3, seed=13)
     plots = tmp_path / "plots"
     source = write_ts(tmp_path / "in.ts", series)
@@ -805,14 +807,14 @@ def test_micro_batches_at_one_thread_give_the_bits_of_one_pass(name):
     """predict_full runs 128 series a pass at one thread; the bits are those of one pass."""
     model = tiny_model(name, N_POINTS)
     series = as_input(series_values(1000 - 3))  # micro-batches 128 x 7, then the rest, 101
-    assert attention_ts.predict.micro_batches(1000 - 3)[-1] == slice(896, 997)
-    assert attention_ts.predict.micro_batches(3 * 128 + 5)[-1] == slice(256, 389)  # rest 5 joins
-    assert attention_ts.predict.micro_batches(129) == [slice(0, 129)]  # no pass of one series
+    assert attention_ts.cli.predict.micro_batches(1000 - 3)[-1] == slice(896, 997)
+    assert attention_ts.cli.predict.micro_batches(3 * 128 + 5)[-1] == slice(256, 389)  # rest 5
+    assert attention_ts.cli.predict.micro_batches(129) == [slice(0, 129)]  # no pass of 1 series
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         names = [str(k) for k in range(len(series))]
-        found = attention_ts.predict.predict_full(model, series, 1000, names)
+        found = attention_ts.cli.predict.predict_full(model, series, 1000, names)
         expected = predict(model, series, None, 1000, names)
     finally:
         torch.set_num_threads(threads)
@@ -830,7 +832,7 @@ def test_weight_cells_are_each_weight_formatted_as_before():
     weights = weights[:, 1:-2]  # not contiguous
     cell = ",%.6g"  # each weight, as Output wrote it before
     expected = ["".join(cell % value for value in row) for row in weights.tolist()]
-    assert attention_ts.predict.weight_cells(weights) == expected
+    assert attention_ts.cli.predict.weight_cells(weights) == expected
     rows = [weights[k, :k] for k in range(7)]  # ragged, one empty
     expected = ["".join(cell % value for value in row.tolist()) for row in rows]
-    assert attention_ts.predict.ragged_weight_cells(rows) == expected
+    assert attention_ts.cli.predict.ragged_weight_cells(rows) == expected

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from aeon.datasets import load_from_ts_file
 
-from attention_ts import readers
-from attention_ts.readers import LabelledSeries, read_labelled_file
-from attention_ts.series_io import SeriesBatch, SeriesFileError, write_series
-from attention_ts.stage import PipelineError
+from attention_ts.core.stage import PipelineError
+from attention_ts.data import readers
+from attention_ts.data.readers import LabelledSeries, read_labelled_file
+from attention_ts.data.series_io import SeriesBatch, SeriesFileError, write_series
 from tests.conftest import write_file
 from tests.sample_data import (
     MOTION,

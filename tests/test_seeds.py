@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 
-from attention_ts import seeds
-from attention_ts.experiments import Candidate
-from attention_ts.params import Params, ParamsError, build
-from attention_ts.stage import PipelineError
+from attention_ts.cli import seeds
+from attention_ts.cli.experiments import Candidate
+from attention_ts.config.params import Params, ParamsError, build
+from attention_ts.core.stage import PipelineError
 from tests.conftest import default_raw_params
 
 

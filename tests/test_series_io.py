@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from attention_ts import series_io
-from attention_ts.series_io import (
+from attention_ts.core.stage import PipelineError
+from attention_ts.data import series_io
+from attention_ts.data.series_io import (
     Lines,
     SeriesBatch,
     SeriesFileError,
@@ -31,7 +32,6 @@ from attention_ts.series_io import (
     wide_table,
     write_series,
 )
-from attention_ts.stage import PipelineError
 from tests.conftest import write_file
 
 VALUES = np.array(

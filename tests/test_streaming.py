@@ -15,19 +15,15 @@ import numpy as np
 import pytest
 import torch
 
-from attention_ts import distributed, io
-from attention_ts.data import (
-    ANOMALY_KINDS,
-    generate,
-    generate_chunks,
-    load_dataset,
-    save_dataset,
-    split,
-)
-from attention_ts.io import LazyArray, write_npy
-from attention_ts.models import save_model
-from attention_ts.stage import PipelineError
-from attention_ts.training import fit_model
+from attention_ts.config.catalog import ANOMALY_KINDS
+from attention_ts.core import io
+from attention_ts.core.io import LazyArray, write_npy
+from attention_ts.core.stage import PipelineError
+from attention_ts.data.dataset import load_dataset, save_dataset, split
+from attention_ts.data.synthetic import generate, generate_chunks
+from attention_ts.models.classifiers import save_model
+from attention_ts.training import distributed
+from attention_ts.training.loop import fit_model
 from tests.conftest import REPO, file_like_dataset, tiny_config
 
 

@@ -6,9 +6,9 @@ import csv
 
 import pytest
 
-from attention_ts.experiments import Candidate
-from attention_ts.stage import PipelineError
-from attention_ts.sweep import grid, write_reports
+from attention_ts.cli.experiments import Candidate
+from attention_ts.cli.sweep import grid, write_reports
+from attention_ts.core.stage import PipelineError
 
 
 def _exp(noise: float, f1: dict[str, float], is_experiment: bool = True) -> Candidate:

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from attention_ts.data import Dataset, generate, split
-from attention_ts.models import build_model
-from attention_ts.params import ParamsError, resolve_config
-from attention_ts.stage import PipelineError
-from attention_ts.training import (
+from attention_ts.config.params import ParamsError, resolve_config
+from attention_ts.core.stage import PipelineError
+from attention_ts.data.dataset import Dataset, split
+from attention_ts.data.synthetic import generate
+from attention_ts.models.classifiers import build_model
+from attention_ts.training.loop import (
     MIN_VALIDATION_PER_CLASS,
     evaluate_loss,
     fit_model,

@@ -1,0 +1,1 @@
+"""The series: synthetic generation, readers of users' and archive files, datasets and splits."""

@@ -1,0 +1,1 @@
+"""The classifiers: the BiLSTM with additive attention and the models it is compared with."""

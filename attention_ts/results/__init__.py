@@ -1,0 +1,1 @@
+"""Where the comparison's and the archive benchmark's results live, and how they are gathered."""
