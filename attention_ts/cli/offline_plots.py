@@ -17,7 +17,7 @@ import re
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]  # attention_ts/cli/offline_plots.py
 VENDOR = REPO / "vendor" / "vega"
 TEMPLATE = REPO / ".dvc" / "offline_plots.html"
 
