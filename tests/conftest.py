@@ -7,11 +7,14 @@ import attention_ts  # noqa: F401  (first: pins torch's CPU code paths before to
 # isort: split
 import copy
 import dataclasses
+import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from filelock import FileLock
 from ruamel.yaml import YAML
 from torch import nn
 
@@ -20,6 +23,8 @@ from attention_ts.data.dataset import NO_SEGMENT, TABLE_DTYPE, Dataset
 from attention_ts.models.classifiers import FixedFeatures, build_model
 
 REPO = Path(__file__).resolve().parents[1]
+if "PYTEST_XDIST_WORKER" in os.environ:  # a pytest-xdist worker: one per core
+    torch.set_num_threads(1)  # a second thread per worker would only spin against the others
 
 
 # the comparison on tiny params: a few models, the fastest of each kind, and entries that change
@@ -140,3 +145,44 @@ def write_file(tmp_path: Path, name: str, text: str | bytes) -> Path:
     else:
         path.write_text(text)
     return path
+
+
+# One tiny project for the whole run, built by the real `dvc repro` by whichever pytest-xdist
+# worker needs it first (the others wait on a file lock); end-to-end tests change copies of it
+# (Project.copy), never the project itself.
+def shared_project(tmp_path_factory, name: str, build):
+    """The project `build(root)` makes once per test run, with `.ran` (the stages that ran).
+
+    Shared by every worker: tests read it, or change a copy (Project.copy).
+    """
+    from tests.project import Project  # tests.project imports this module
+
+    base = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:  # a worker's folder: pytest-N/popen-gwK
+        base = base.parent  # pytest-N, this run's, shared by its workers
+    root = base / name
+    done = root.with_suffix(".json")
+    with FileLock(f"{root}.lock"):
+        if not done.exists():
+            done.write_text(json.dumps(sorted(build(root))))
+    project = Project.existing(root)
+    project.ran = set(json.loads(done.read_text()))
+    return project
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory):
+    """The tiny project after `dvc repro` (`.ran`: the stages that ran). Copy, never change it."""
+    from tests.project import Project
+
+    return shared_project(tmp_path_factory, "built", lambda root: Project(root).repro())
+
+
+@pytest.fixture(scope="session")
+def compared_project(built_project, tmp_path_factory):
+    """`built_project` after `dvc repro compare/dvc.yaml` too (`.ran`: the stages that ran)."""
+
+    def build(root: Path) -> set[str]:
+        return built_project.copy(root).repro("compare/dvc.yaml")
+
+    return shared_project(tmp_path_factory, "compared", build)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -26,7 +25,7 @@ from attention_ts.results.benchmark import (
     summarize,
     targets,
 )
-from tests.conftest import REPO, default_raw_params
+from tests.conftest import REPO, default_raw_params, shared_project
 from tests.project import Project
 
 
@@ -232,16 +231,22 @@ def test_the_archive_has_the_datasets_the_benchmark_names():
     assert set(default_raw_params()["benchmark"]["datasets"]) <= set(archive_datasets())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def benchmarked(tmp_path_factory):
-    """The tiny project (UnitTest x local_attention, minirocket x resamples 0, 1), benchmarked."""
-    project = Project(tmp_path_factory.mktemp("benchmark"), benchmark=True)
-    ran = project.repro("benchmark/dvc.yaml")
-    return project, ran
+    """The tiny project (UnitTest x local_attention, minirocket x resamples 0, 1), benchmarked.
+
+    Built once per test run and shared (conftest.shared_project): tests read it or change a copy.
+    """
+
+    def build(root):
+        return Project(root, benchmark=True).repro("benchmark/dvc.yaml")
+
+    project = shared_project(tmp_path_factory, "benchmark", build)
+    return project, project.ran
 
 
-def test_the_benchmark_runs_one_stage_per_cell_through_dvc(benchmarked):
-    project, ran = benchmarked
+def test_the_benchmark_runs_one_stage_per_cell_through_dvc(benchmarked, tmp_path):
+    ran = benchmarked[1]
     cells = {
         f"benchmark/dvc.yaml:fit@UnitTest-{m}-{r}"
         for m in ("local_attention", "minirocket")
@@ -249,6 +254,7 @@ def test_the_benchmark_runs_one_stage_per_cell_through_dvc(benchmarked):
     }
     assert cells <= ran
     assert "benchmark/dvc.yaml:summary" in ran
+    project = benchmarked[0].copy(tmp_path / "copy")  # dvc may write; the shared one is read
     assert project.repro("benchmark/dvc.yaml") == set()  # up to date
 
 
@@ -327,8 +333,7 @@ def test_the_cells_train_with_benchmark_model_on_top_of_their_compare_entry(benc
 
 
 def test_adding_a_resample_runs_only_its_cells(benchmarked, tmp_path):
-    shutil.copytree(benchmarked[0].root, tmp_path / "copy", symlinks=True)
-    project = Project.existing(tmp_path / "copy")  # the shared one stays as the others expect
+    project = benchmarked[0].copy(tmp_path / "copy")  # the shared one stays as the others expect
     raw = project.params()
     raw["benchmark"]["resamples"] = [0, 1, 2]
     project.write_params(raw)

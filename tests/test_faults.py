@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ import psutil
 import pytest
 import torch
 
-from tests.conftest import REPO, tiny_raw_params, write_params
+from tests.conftest import REPO, shared_project, tiny_raw_params, write_params
 from tests.project import Project, project_env
 
 MODEL = "models/model.pt"
@@ -214,22 +213,24 @@ def test_a_signal_ignored_at_start_stays_ignored(tmp_path):
 # --- end to end, in one throwaway project --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def project(tmp_path_factory) -> Project:
-    """The pipeline run once, with enough epochs that training lasts a few seconds to interrupt."""
+    """The pipeline run once, with enough epochs that training lasts a few seconds to interrupt.
+
+    The signal goes when epoch 1 is printed; 7 more epochs of 1200 series (about 0.3 s each)
+    leave it time to arrive during training, and no more (every test retrains once). Built
+    once per test run and shared: tests read it, or interrupt a copy.
+    """
     raw = tiny_raw_params()
     raw["generate"]["n_series"] = 1200
-    raw["train"].update(max_epochs=30, patience=30)
-    project = Project(tmp_path_factory.mktemp("faults"), raw)
-    project.repro()
-    return project
+    raw["train"].update(max_epochs=8, patience=8)
+    return shared_project(tmp_path_factory, "faults", lambda root: Project(root, raw).repro())
 
 
 @pytest.fixture
-def interruptible_project(project: Project) -> Iterator[Project]:
-    """The module's project, restored afterwards if a failing test left its outputs missing."""
-    yield project
-    project.repro()  # a no-op when the test passed
+def interruptible_project(project: Project, tmp_path: Path) -> Project:
+    """A copy of the shared project, for a test that interrupts its training."""
+    return project.copy(tmp_path / "project")
 
 
 def _with_shell(shell: str | None) -> dict[str, str]:

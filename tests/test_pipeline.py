@@ -32,11 +32,20 @@ PNG = b"\x89PNG\r\n\x1a\n"
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Project:
-    project = Project(tmp_path_factory.mktemp("project"))
-    assert project.repro() == ALL_STAGES
-    return project
+@pytest.fixture
+def project(built_project, tmp_path) -> Project:
+    """A copy of the tiny project after `dvc repro` (conftest.py), for this test to change."""
+    return built_project.copy(tmp_path / "project")
+
+
+@pytest.fixture
+def compared(compared_project, tmp_path) -> Project:
+    """A copy of the tiny project after `dvc repro` and `dvc repro compare/dvc.yaml`."""
+    return compared_project.copy(tmp_path / "compared")
+
+
+def test_a_fresh_project_runs_every_stage(built_project):
+    assert built_project.ran == ALL_STAGES
 
 
 def test_outputs_hold_what_they_should(project):
@@ -150,25 +159,16 @@ def test_forced_rerun_reproduces_every_output(project):
     ],
 )
 def test_a_param_change_reruns_only_what_depends_on_it(project, section, key, value, expected):
-    original = project.params()
     project.set_param(section, key, value)
-    try:
-        assert project.repro() == expected
-    finally:
-        project.write_params(original)
-    project.repro()  # back to the committed state (from the run cache) for the next case
+    assert project.repro() == expected
 
 
 def test_unknown_key_fails_the_pipeline_with_one_clear_line(project):
-    original = project.params()
     raw = project.params()
     raw["train"]["lrr"] = 0.1
     project.write_params(raw)
     lock_before = (project.root / "dvc.lock").read_text()
-    try:
-        result = project.dvc("repro", check=False)
-    finally:
-        project.write_params(original)
+    result = project.dvc("repro", check=False)
     assert result.returncode != 0
     assert "error: train.lrr is not a known parameter (did you mean train.lr?)" in result.stderr
     assert "Traceback" not in result.stderr
@@ -179,8 +179,9 @@ COMPARE = "compare/dvc.yaml"
 FITS = {f"{COMPARE}:fit@{name}" for name in TINY_COMPARE}
 
 
-def test_comparison_trains_and_scores_every_model_on_the_same_split(project):
-    assert project.repro(COMPARE) == FITS | {f"{COMPARE}:compare"}
+def test_comparison_trains_and_scores_every_model_on_the_same_split(compared_project, compared):
+    assert compared_project.ran == FITS | {f"{COMPARE}:compare"}
+    project = compared
     compared = project.json("metrics/compare.json")
     assert list(compared) == list(TINY_COMPARE)
     for name, scores in compared.items():
@@ -213,23 +214,18 @@ def test_comparison_trains_and_scores_every_model_on_the_same_split(project):
     assert "up to date" in project.dvc("status", COMPARE).stdout
 
 
-def test_changing_one_models_entry_reruns_only_that_model(project):
+def test_changing_one_models_entry_reruns_only_that_model(compared):
+    project = compared
     original = project.params()
     project.set_param("compare", "mlp", {"train": {"lr": 0.02}})
-    try:
-        assert project.repro(COMPARE) == {f"{COMPARE}:fit@mlp", f"{COMPARE}:compare"}
-    finally:
-        project.write_params(original)
-    project.repro(COMPARE)
+    assert project.repro(COMPARE) == {f"{COMPARE}:fit@mlp", f"{COMPARE}:compare"}
+    project.write_params(original)
     project.set_param("train", "lr", 0.02)  # a shared setting: every model reruns
-    try:
-        assert project.repro(COMPARE) == FITS | {f"{COMPARE}:compare"}
-    finally:
-        project.write_params(original)
-    project.repro(COMPARE)
+    assert project.repro(COMPARE) == FITS | {f"{COMPARE}:compare"}
 
 
-def test_forced_comparison_reproduces_the_scores(project):
+def test_forced_comparison_reproduces_the_scores(compared):
+    project = compared
     scores = (project.root / "metrics/compare.json").read_text()
     bars = (project.root / "plots/compare/scores.json").read_text()
     localization = (project.root / "metrics/localization.json").read_text()
@@ -250,7 +246,8 @@ def test_dvc_exp_run_with_a_set_param(project):
     assert project.dvc("exp", "run", "-S", "train.lrr=0.1", check=False).returncode != 0
 
 
-def test_noise_sweep_of_the_comparison(project):
+def test_noise_sweep_of_the_comparison(compared):
+    project = compared
     project.run("git", "add", "-A")
     project.run("git", "commit", "-qm", "comparison outputs")
     project.dvc("exp", "run", COMPARE, "-S", "generate.noise=0.2", "-n", "noisy")

@@ -1,7 +1,7 @@
 """Share results through a DVC remote: a teammate's clone pulls them and has nothing to rerun.
 
-Both pipelines run in a throwaway project, `dvc push` sends every cached
-output to a local directory remote (an s3 or ssh remote works the same), the
+Both pipelines run in a throwaway project (a copy of the tests' shared one), `dvc push`
+sends every cached output to a local directory remote (an s3 or ssh remote works the same), the
 results are committed to git, and a `git clone` of it runs `dvc pull`. The
 clone must then be up to date as it is: `dvc status` clean, `dvc repro`
 running and restoring nothing, and the model the same bytes as the original.
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import tiny_raw_params
 from tests.project import Project
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +32,8 @@ class Clone(Project):
         self.root = root
 
 
-def test_a_clone_pulls_the_results_and_reruns_nothing(tmp_path):
-    raw = tiny_raw_params()
-    raw["compare"] = {"mlp": {}}  # one fast model is enough to share the comparison
-    origin = Project(tmp_path / "origin", raw)
-    origin.repro()
-    origin.repro(COMPARE)
+def test_a_clone_pulls_the_results_and_reruns_nothing(compared_project, tmp_path):
+    origin = compared_project.copy(tmp_path / "origin")  # both pipelines run (conftest.py)
     origin.run("git", "add", "-A")
     origin.run("git", "commit", "-qm", "results")
 
