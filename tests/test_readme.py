@@ -74,7 +74,8 @@ NUMBERS = [
     # README: the test command's time
     (README, "benchmarks/test_suite.json", "median_wall_s", "median {:.1f} s", 1),
     (README, "benchmarks/test_suite.json", "median_pytest_s", "own median {:.2f} s", 1),
-    (README, "benchmarks/test_suite.json", "runs.0.passed", "({} tests", 1),
+    (README, "benchmarks/test_suite.json", "commit", "(at {}, ", 1),
+    (README, "benchmarks/test_suite.json", "runs.0.passed", ", {} tests", 1),
     # README: the train stage against the original code
     (README, "benchmarks/original.json", "train_stage.median_wall_s", "{:.1f} s", 1),
     (README, "benchmarks/original.json", "original.median_wall_s", "{:.0f} s", 1),

@@ -152,7 +152,9 @@ def dvc(*args: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m attention_ts.cli.experiments", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--by", default="best_val_loss", help="validation metric to rank by")
     parser.add_argument("--apply", action="store_true", help="dvc exp apply the best experiment")
     parser.add_argument("--rev", default="HEAD", help="baseline commit of the experiments")

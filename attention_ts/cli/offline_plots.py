@@ -72,7 +72,9 @@ def build_template() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m attention_ts.cli.offline_plots", description=__doc__.split("\n", 1)[0]
+    )
     parser.add_argument("--check", action="store_true", help="only check that it is up to date")
     args = parser.parse_args(argv)
     page = build_template()

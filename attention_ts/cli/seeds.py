@@ -206,6 +206,7 @@ def report(name: str, names: list[str], baseline: str, out_dir: Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
+        prog="python -m attention_ts.cli.seeds",
         description=__doc__.split("\n")[0],
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,

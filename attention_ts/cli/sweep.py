@@ -77,6 +77,7 @@ def write_reports(xs: list, names: list, cells: dict, x: str, metric: str, out: 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
+        prog="python -m attention_ts.cli.sweep",
         description=__doc__.split("\n")[0],
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
