@@ -27,6 +27,15 @@ if "PYTEST_XDIST_WORKER" in os.environ:  # a pytest-xdist worker: one per core
     torch.set_num_threads(1)  # a second thread per worker would only spin against the others
 
 
+# each library's switch of the CPU code path, exported by a caller to another value than its pin
+# (attention_ts/core/numerics.py): test_numerics.py and test_pipeline.py's forced rerun
+CALLER_SWITCHES = {
+    "ATEN_CPU_CAPABILITY": "default",
+    "MKL_CBWR": "AUTO",
+    "ONEDNN_MAX_CPU_ISA": "SSE41",
+    "NUMBA_CPU_NAME": "generic",
+}
+
 # the comparison on tiny params: a few models, the fastest of each kind, and entries that change
 TINY_COMPARE = {
     "mlp": {},

@@ -332,12 +332,13 @@ def test_the_cells_train_with_benchmark_model_on_top_of_their_compare_entry(benc
     assert config.n_kernels == 84  # and minirocket's compare entry still holds
 
 
-def test_adding_a_resample_runs_only_its_cells(benchmarked, tmp_path):
+def test_adding_a_resample_plans_only_its_cells(benchmarked, tmp_path):
+    """DVC's plan (Project.plan): new cells are new stages, so the plan is what runs."""
     project = benchmarked[0].copy(tmp_path / "copy")  # the shared one stays as the others expect
     raw = project.params()
     raw["benchmark"]["resamples"] = [0, 1, 2]
     project.write_params(raw)
-    ran = project.repro("benchmark/dvc.yaml")
+    ran = project.plan("benchmark/dvc.yaml")
     fits = {name for name in ran if ":fit@" in name}
     assert fits == {
         f"benchmark/dvc.yaml:fit@UnitTest-{m}-2" for m in ("local_attention", "minirocket")

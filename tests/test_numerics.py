@@ -2,8 +2,9 @@
 
 The golden run (tests/golden.py) is a tiny training whose weight hashes and
 scores are committed; whichever machine runs these tests must compute exactly
-those, and so must a CPU of another kind emulated by QEMU (skipped without
-qemu-user, unless ATTENTION_TS_REQUIRE_QEMU=1, as CI sets it). The caller's
+those, and so must a CPU of another kind emulated by QEMU (marked `emulated`:
+a minute long, it runs apart, `pytest -m emulated`, as CI does after the suite;
+skipped without qemu-user, unless ATTENTION_TS_REQUIRE_QEMU=1, as CI sets it). The caller's
 environment cannot undo the pins, and without the pins the same run gives
 other bits, so these tests can fail.
 """
@@ -19,19 +20,12 @@ import sys
 import pytest
 
 from attention_ts.core import numerics
-from tests.conftest import REPO
+from tests.conftest import CALLER_SWITCHES, REPO
 from tests.golden import EMULATED_MODELS, GOLDEN
-from tests.project import Project, project_env
+from tests.project import project_env
 
 PINNED = {numerics.OPT_OUT: "0"}  # whatever the caller exported: these tests are about the pins
 NATIVE = {numerics.OPT_OUT: "1"}
-# each library's switch, exported by a caller to another value than the pin
-CALLER_SWITCHES = {
-    "ATEN_CPU_CAPABILITY": "default",
-    "MKL_CBWR": "AUTO",
-    "ONEDNN_MAX_CPU_ISA": "SSE41",
-    "NUMBA_CPU_NAME": "generic",
-}
 MODELS_USING = {  # the golden models each switch's library computes for (MiniRocket: numba)
     "ATEN_CPU_CAPABILITY": "bilstm_attention,cnn",
     "MKL_CBWR": "bilstm_attention,cnn",
@@ -72,6 +66,7 @@ def test_the_golden_run_gives_the_committed_bits():
     assert done.stdout.endswith("all the same bits\n")
 
 
+@pytest.mark.emulated  # a minute of QEMU: CI runs it apart (`pytest -m emulated`, .ci/run)
 @pytest.mark.parametrize("cpu", EMULATED_CPUS)
 def test_an_emulated_cpu_of_another_kind_gives_the_committed_bits(cpu):
     """Another vendor's or generation's CPU, emulated by QEMU: another machine, in one test.
@@ -91,14 +86,20 @@ def test_an_emulated_cpu_of_another_kind_gives_the_committed_bits(cpu):
     assert json.loads(done.stdout)["models"] == {name: committed[name] for name in EMULATED_MODELS}
 
 
-@pytest.mark.parametrize("switch", sorted(CALLER_SWITCHES))
-def test_a_switch_the_caller_exports_is_overridden_and_would_change_the_bits(switch):
-    models = MODELS_USING[switch]
-    exported = {switch: CALLER_SWITCHES[switch]}
+def test_the_switches_the_caller_exports_are_overridden():
+    """Every library's switch exported at once, to another value than its pin: the same bits."""
+    models = ",".join(dict.fromkeys(",".join(MODELS_USING.values()).split(",")))
     expected = {name: _committed()["models"][name] for name in models.split(",")}
-    assert _golden_run({**exported, **PINNED}, models)["models"] == expected
-    if switch != "NUMBA_CPU_NAME":  # numba unpinned: see the next test
-        assert _golden_run({**exported, **NATIVE}, models)["models"] != expected
+    assert _golden_run({**CALLER_SWITCHES, **PINNED}, models)["models"] == expected
+
+
+@pytest.mark.parametrize("switch", sorted(set(CALLER_SWITCHES) - {"NUMBA_CPU_NAME"}))
+def test_a_switch_the_caller_exports_would_change_the_bits_without_the_pins(switch):
+    """So each pin matters (numba's is not: see the next test)."""
+    models = MODELS_USING[switch]
+    expected = {name: _committed()["models"][name] for name in models.split(",")}
+    exported = {switch: CALLER_SWITCHES[switch]}
+    assert _golden_run({**exported, **NATIVE}, models)["models"] != expected
 
 
 def test_numba_compiles_for_the_pinned_cpu_whatever_the_caller_exports():
@@ -143,12 +144,11 @@ def test_nothing_is_pinned_where_the_pins_cannot_run(monkeypatch):
 
 
 @pytest.mark.e2e
-def test_the_stages_give_the_same_bytes_whatever_the_caller_exports(tmp_path):
-    project = Project(tmp_path)
-    project.repro("train", env=PINNED)
-    outputs = ("models/model.pt", "metrics/train.json")
-    before = {name: (project.root / name).read_bytes() for name in outputs}
-    project.repro("-f", "-s", "train", env={**CALLER_SWITCHES, **PINNED})
-    assert {name: (project.root / name).read_bytes() for name in outputs} == before
+def test_without_the_pins_the_switches_the_caller_exports_change_the_stages_bytes(
+    built_project, tmp_path
+):
+    """The other half of test_pipeline.py's forced rerun, where the same switches change nothing."""
+    project = built_project.copy(tmp_path / "project")
+    before = (project.root / "models/model.pt").read_bytes()
     project.repro("-f", "-s", "train", env={**CALLER_SWITCHES, **NATIVE})
-    assert (project.root / "models/model.pt").read_bytes() != before["models/model.pt"]
+    assert (project.root / "models/model.pt").read_bytes() != before
