@@ -26,10 +26,8 @@ PROJECT_FILES = [
     ".dvc/.gitignore",
     ".dvc/offline_plots.html",  # .dvc/config's plots.html_template
     "tests/data/labelled_sample.csv",  # params.yaml's dataset.path: a dep of the generate stage
-    "tests/data/shapes_TRAIN.ts",  # samples of several classes, channels and lengths
-    "tests/data/shapes_TEST.ts",
-    "tests/data/motion_TRAIN.ts",
-    "tests/data/motion_TEST.ts",
+    "tests/data/gestures_TRAIN.ts",  # a sample of several classes, channels and lengths
+    "tests/data/gestures_TEST.ts",
 ]
 PROJECT_DIRS = ["stages", "attention_ts"]
 BENCHMARK_FILES = [  # only where a test runs the benchmark: elsewhere `dvc status` would list it

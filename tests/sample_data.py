@@ -7,7 +7,9 @@
   "Ramp": capitalized, which aeon's loader would lowercase), equal length;
 - motion_TRAIN.ts / motion_TEST.ts: 3 channels, lengths 6 to 14, 2 classes;
 - motion_long.csv: motion_TRAIN's series in the long CSV layout with a
-  channel column (id, t, channel, value, label).
+  channel column (id, t, channel, value, label);
+- gestures_TRAIN.ts / gestures_TEST.ts: all three at once, 3 classes, 3 channels,
+  lengths 6 to 14 (tests/test_own_data.py runs both pipelines on them).
 
 The .ts files are written by aeon's own writer (save_to_ts_file).
 `python -m tests.sample_data` writes them all again; tests/test_own_data.py
@@ -35,6 +37,8 @@ DECIMALS = 3  # the file's values are the generated ones rounded to this many de
 SHAPES = {split: DATA / f"shapes_{split}.ts" for split in ("TRAIN", "TEST")}
 MOTION = {split: DATA / f"motion_{split}.ts" for split in ("TRAIN", "TEST")}
 MOTION_LONG = DATA / "motion_long.csv"
+GESTURES = {split: DATA / f"gestures_{split}.ts" for split in ("TRAIN", "TEST")}
+GESTURE_CLASSES = ("up", "down", "level")
 SHAPE_CLASSES = ("Sine", "Square", "Ramp")
 MOTION_CLASSES = ("up", "down")
 MOTION_CHANNELS = ("x", "y", "z")
@@ -93,6 +97,22 @@ def motion(split: str) -> tuple[list[np.ndarray], list[str]]:
     return series, labels
 
 
+def gestures(split: str) -> tuple[list[np.ndarray], list[str]]:
+    """(series (n,) of (3, 6..14) float64, labels): 3 channels rising, falling or level, 12 (6)."""
+    rng = np.random.default_rng(31 if split == "TRAIN" else 32)
+    series, labels = [], []
+    for k in range(12 if split == "TRAIN" else 6):
+        name = GESTURE_CLASSES[k % 3]
+        length = int(rng.integers(6, 15))
+        sign = {"up": 1, "down": -1, "level": 0}[name]
+        slope = sign * rng.uniform(0.5, 1.5, size=(3, 1))
+        steps = np.arange(length)[None, :] / length
+        values = slope * steps + rng.normal(scale=0.2, size=(3, length))
+        series.append(np.round(values, SAMPLE_DECIMALS))
+        labels.append(name)
+    return series, labels
+
+
 def write_ts(path: Path, series: np.ndarray | list[np.ndarray], labels: list[str]) -> None:
     """`series` and `labels` as a .ts file at `path`, written by aeon's save_to_ts_file."""
     from aeon.datasets import save_to_ts_file
@@ -126,8 +146,9 @@ def write_samples(folder: Path) -> list[Path]:
     for split in ("TRAIN", "TEST"):
         write_ts(folder / SHAPES[split].name, *shapes(split))
         write_ts(folder / MOTION[split].name, *motion(split))
+        write_ts(folder / GESTURES[split].name, *gestures(split))
     write_long(folder / MOTION_LONG.name, *motion("TRAIN"))
-    names = [SAMPLE, *SHAPES.values(), *MOTION.values(), MOTION_LONG]
+    names = [SAMPLE, *SHAPES.values(), *MOTION.values(), MOTION_LONG, *GESTURES.values()]
     return [folder / path.name for path in names]
 
 
