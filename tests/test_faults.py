@@ -45,6 +45,7 @@ UNPICKLERS = {
     "joblib.load",
     "pandas.read_pickle",
 }
+TARGET = "evaluate"  # the stage the shared project is built up to (with train before it)
 START_LIMIT_S = 120  # for a process to reach the point where the test interrupts it
 e2e = pytest.mark.e2e
 
@@ -215,7 +216,7 @@ def test_a_signal_ignored_at_start_stays_ignored(tmp_path):
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory) -> Project:
-    """The pipeline run once, with enough epochs that training lasts a few seconds to interrupt.
+    """The pipeline run once up to `evaluate`, training long enough to be interrupted.
 
     The signal goes when epoch 1 is printed; 7 more epochs of 1200 series (about 0.3 s each)
     leave it time to arrive during training, and no more (every test retrains once). Built
@@ -224,7 +225,11 @@ def project(tmp_path_factory) -> Project:
     raw = tiny_raw_params()
     raw["generate"]["n_series"] = 1200
     raw["train"].update(max_epochs=8, patience=8)
-    return shared_project(tmp_path_factory, "faults", lambda root: Project(root, raw).repro())
+
+    def build(root: Path) -> set[str]:  # up to `evaluate`: what the tests read, and downstream
+        return Project(root, raw).repro(TARGET)  # of train, to show it does not rerun
+
+    return shared_project(tmp_path_factory, "faults", build)
 
 
 @pytest.fixture
@@ -293,9 +298,9 @@ def test_an_interrupted_training_leaves_nothing_half_written(
             assert not (project.root / name).exists()
     assert _temp_files(project.root) == []
 
-    assert project.repro() == {"train"}  # the model comes out the same, so nothing else reruns
+    assert project.repro(TARGET) == {"train"}  # the same model, so evaluate does not rerun
     assert all((project.root / name).read_bytes() == c for name, c in before.items())
-    assert "up to date" in project.dvc("status", "dvc.yaml").stdout
+    assert "up to date" in project.dvc("status", TARGET).stdout
 
 
 def _stage_by_hand(project: Project, workdir: Path, stage: str) -> subprocess.CompletedProcess:
