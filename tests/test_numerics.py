@@ -2,8 +2,8 @@
 
 The golden run (tests/golden.py) is a tiny training whose weight hashes and
 scores are committed; whichever machine runs these tests must compute exactly
-those, and so must a CPU of another kind emulated by QEMU (marked `emulated`:
-a minute long, it runs apart, `pytest -m emulated`, as CI does after the suite;
+those, and so must a CPU of another kind emulated by QEMU (marked `system`:
+it needs QEMU and a minute, and runs apart, `pytest -m system`, as CI does after the suite;
 skipped without qemu-user, unless ATTENTION_TS_REQUIRE_QEMU=1, as CI sets it). The caller's
 environment cannot undo the pins, and without the pins the same run gives
 other bits, so these tests can fail.
@@ -66,7 +66,7 @@ def test_the_golden_run_gives_the_committed_bits():
     assert done.stdout.endswith("all the same bits\n")
 
 
-@pytest.mark.emulated  # a minute of QEMU: CI runs it apart (`pytest -m emulated`, .ci/run)
+@pytest.mark.system  # QEMU, a minute: runs apart (`pytest -m system`, as .ci/run does)
 @pytest.mark.parametrize("cpu", EMULATED_CPUS)
 def test_an_emulated_cpu_of_another_kind_gives_the_committed_bits(cpu):
     """Another vendor's or generation's CPU, emulated by QEMU: another machine, in one test.

@@ -4,8 +4,9 @@ dvc-render's own page loads vega from a CDN; `.dvc/config` swaps in
 `.dvc/offline_plots.html`, which inlines the copies in `vendor/vega/`
 (`attention_ts/cli/offline_plots.py` builds it). Headless Chromium opens the pages
 with every host unresolvable and a dead proxy: the DOM must hold a drawn vega
-view for every plot and the screenshot must show them. Without Chromium the
-browser tests skip, unless ATTENTION_TS_REQUIRE_BROWSER=1 (CI sets it): then they fail.
+view for every plot and the screenshot must show them. The browser tests are
+marked `system` and run apart (`pytest -m system`, as CI does after the suite).
+Without Chromium they skip, unless ATTENTION_TS_REQUIRE_BROWSER=1 (CI sets it): then they fail.
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ def test_dvc_config_uses_the_template_and_stays_quiet():
     assert "{plot_divs}" in page and "{scripts}" not in page  # no {scripts}: no CDN tags
 
 
+@pytest.mark.system  # Chromium: runs apart (`pytest -m system`, as .ci/run does)
 @pytest.mark.parametrize("command", [("show",), ("diff", "HEAD")], ids=" ".join)
 def test_plots_page_draws_offline(chromium, tmp_path, command):
     page = _plots(tmp_path, "out", *command)
@@ -188,6 +190,7 @@ def test_plots_page_draws_offline(chromium, tmp_path, command):
     assert coloured > 0.01 and colours >= 8, f"{coloured:.2%} in colour, {colours} colours"
 
 
+@pytest.mark.system
 def test_the_browser_really_is_offline(chromium, tmp_path):
     """The same plots on dvc-render's CDN page draw nothing: the checks above can fail."""
     cdn_page = tmp_path / "cdn.html"

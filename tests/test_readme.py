@@ -316,8 +316,8 @@ def test_quick_start_has_two_commands_and_ci_runs_the_test_one():
     assert setup_and_run.endswith("dvc repro")
     assert setup_and_test.endswith("pytest")
     ci_lines = (REPO / ".ci" / "run").read_text().strip().splitlines()
-    assert ci_lines[-2] == setup_and_test  # verbatim, then the tests marked emulated, apart
-    assert ci_lines[-1].startswith("pytest -m emulated ")
+    assert ci_lines[-2] == setup_and_test  # verbatim, then the tests marked system, apart
+    assert ci_lines[-1].startswith("pytest -m system ")
 
 
 def test_readme_is_short():
