@@ -39,6 +39,7 @@ MOTION = {split: DATA / f"motion_{split}.ts" for split in ("TRAIN", "TEST")}
 MOTION_LONG = DATA / "motion_long.csv"
 GESTURES = {split: DATA / f"gestures_{split}.ts" for split in ("TRAIN", "TEST")}
 GESTURE_CLASSES = ("up", "down", "level")
+DRIFT = {"up": 1, "down": -1, "level": 0}  # the sign of each class's slope
 SHAPE_CLASSES = ("Sine", "Square", "Ramp")
 MOTION_CLASSES = ("up", "down")
 MOTION_CHANNELS = ("x", "y", "z")
@@ -82,35 +83,30 @@ def shapes(split: str) -> tuple[np.ndarray, list[str]]:
     return np.round(np.array(series)[:, None, :], SAMPLE_DECIMALS), labels
 
 
-def motion(split: str) -> tuple[list[np.ndarray], list[str]]:
-    """(series (n,) of (3, 6..14) float64, labels): 3 drifting channels, up or down, 8 (6)."""
-    rng = np.random.default_rng(21 if split == "TRAIN" else 22)
+def _drifting(seed: int, n: int, classes: tuple[str, ...]) -> tuple[list[np.ndarray], list[str]]:
+    """(series (n,) of (3, 6..14) float64, labels): series k of class k % len(classes), its 3
+    channels drifting up, down or level (by the class's name) plus noise."""
+    rng = np.random.default_rng(seed)
     series, labels = [], []
-    for k in range(8 if split == "TRAIN" else 6):
-        name = MOTION_CLASSES[k % 2]
+    for k in range(n):
+        name = classes[k % len(classes)]
         length = int(rng.integers(6, 15))
-        slope = (1 if name == "up" else -1) * rng.uniform(0.5, 1.5, size=(3, 1))
+        slope = DRIFT[name] * rng.uniform(0.5, 1.5, size=(3, 1))
         steps = np.arange(length)[None, :] / length
         values = slope * steps + rng.normal(scale=0.2, size=(3, length))
         series.append(np.round(values, SAMPLE_DECIMALS))
         labels.append(name)
     return series, labels
+
+
+def motion(split: str) -> tuple[list[np.ndarray], list[str]]:
+    """3 drifting channels, up or down, 8 (6) series: `_drifting`'s output."""
+    return _drifting(21 if split == "TRAIN" else 22, 8 if split == "TRAIN" else 6, MOTION_CLASSES)
 
 
 def gestures(split: str) -> tuple[list[np.ndarray], list[str]]:
-    """(series (n,) of (3, 6..14) float64, labels): 3 channels rising, falling or level, 12 (6)."""
-    rng = np.random.default_rng(31 if split == "TRAIN" else 32)
-    series, labels = [], []
-    for k in range(12 if split == "TRAIN" else 6):
-        name = GESTURE_CLASSES[k % 3]
-        length = int(rng.integers(6, 15))
-        sign = {"up": 1, "down": -1, "level": 0}[name]
-        slope = sign * rng.uniform(0.5, 1.5, size=(3, 1))
-        steps = np.arange(length)[None, :] / length
-        values = slope * steps + rng.normal(scale=0.2, size=(3, length))
-        series.append(np.round(values, SAMPLE_DECIMALS))
-        labels.append(name)
-    return series, labels
+    """3 channels rising, falling or level, 12 (6) series: `_drifting`'s output."""
+    return _drifting(31 if split == "TRAIN" else 32, 12 if split == "TRAIN" else 6, GESTURE_CLASSES)
 
 
 def write_ts(path: Path, series: np.ndarray | list[np.ndarray], labels: list[str]) -> None:
