@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from attention_ts.core.stage import PipelineError
@@ -138,6 +138,40 @@ def test_quotes_crlf_bom_and_spaces_are_read_as_csv_means_them(tmp_path):
     assert_same(read_series(write_file(tmp_path, "r.csv", text)), ["a", "b", "c"], None)
 
 
+@pytest.mark.parametrize(
+    "name, text, row",
+    [
+        ("stray.csv", "id,p0,p1\na,1,2\nb,3\r,4\n", 3),  # a CR inside a line: numpy reads a space
+        ("stray.tsv", "0\t1\t2\n1\t3\r\t4\n", 2),
+        ("mac.csv", "id,p0,p1\ra,1,2\rb,3,4\r", 1),  # lines that end in CR alone (classic Mac OS)
+        ("mac.tsv", "0\t1\t2\r1\t3\t4\r", 1),
+    ],
+)
+def test_a_carriage_return_inside_a_line_is_one_line_naming_it(tmp_path, name, text, row):
+    path = write_file(tmp_path, name, text)
+    with pytest.raises(SeriesFileError) as caught:
+        read_series(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: row {row}: a carriage return (\\r) inside the line")
+    assert "allowed: lines that end in \\n or \\r\\n" in message and "\n" not in message
+
+
+def test_the_fast_path_refuses_every_character_the_reference_refuses():
+    """Each ASCII character, and some Unicode spaces, before, inside and after a number or id."""
+    table = wide_table(Path("f.csv"), 1, ("id", "p0", "p1", "p2"), "id", None)[0]
+    characters = [chr(code) for code in range(128) if chr(code) != "\n"]
+    characters += ["\x85", "\xa0", "\u2028", "\u3000", "\ufeff"]
+    places = ("a,{}1,2,3", "a,1{},2,3", "a,1.{}5,2,3", "{}a,1,2,3", "a,1,2,{}3")
+    for text in (place.format(c) for place in places for c in characters):
+        lines = Lines([2], [text])
+        fast = parse_fast(table, lines)
+        if fast is None:
+            continue
+        values, ids = parse_cells(table, lines)  # raises where the fast path should have refused
+        np.testing.assert_array_equal(fast[0], values)
+        assert fast[1] == ids, repr(text)
+
+
 @pytest.mark.parametrize("layout", ["wide", "long", "tsv"])
 @pytest.mark.parametrize("batch_size", [1, 2, 5])
 def test_batches_concatenate_to_the_whole_file(tmp_path, monkeypatch, layout, batch_size):
@@ -203,7 +237,7 @@ ERRORS = [  # (file name, content, read_series kwargs, expected message after "<
     ("e.csv", "id;p0;p1\na;1;2\n", {}, "row 1: the header 'id;p0;p1' is one column"),
     ("e.csv", 'id,p0\n\n\nx,1\ny,"2\n', {}, "row 5: malformed line (unexpected end of data)"),
     ("e.csv", 'id,p0\nx,"1"2\n', {}, "row 2: malformed line (',' expected after"),
-    ("e.csv", "id,p0\nx,1\ny,1\rz\n", {}, "row 3: malformed line (new-line character seen"),
+    ("e.csv", "id,p0\nx,1\ny,1\rz\n", {}, "row 3: a carriage return (\\r) inside the line"),
     ("e.csv", b"id,p0,p1\nx,1,2\ny,3,\xff4\n", {}, "row 3, column 3: byte 0xff is not UTF-8"),
     ("e.csv", "id,t,value\na,0,1\na,1,2\nb,0,3\nb,1,4\na,2,5\n", {}, "row 6, column 1 (id)"),
     ("e.csv", "id,t,value\na,0,1\na,0,2\n", {}, "row 3, column 2 (t): t = 0 of series 'a'"),
@@ -389,6 +423,7 @@ def test_fuzz_mutated_files_parse_correctly_or_raise_series_file_error(case):
     ),
     st.booleans(),
 )
+@example(rows=[["0.0", "0.0", "0\r", "0.0"]], quoted=False)  # a CR numpy read as a space
 def test_fuzz_the_fast_path_accepts_only_what_the_reference_does(rows, quoted):
     """Where the chunk-at-a-time parser returns numbers, they are the cell-by-cell ones."""
     table = wide_table(Path("f.csv"), 1, ("id", "p0", "p1", "p2"), "id", None)[0]

@@ -30,10 +30,11 @@ long layout) or could be either: 0, 1, 2, ... or 1, 2, 3, ... (the header
 pandas writes for an array, or a ramp? `yes` or `no` says which).
 
 Files are UTF-8 (a BOM is fine), one record per line (no line breaks inside
-quoted cells), CSV quoting allowed; blank lines are skipped, and ids, labels
-and numbers may have spaces around them. Files are read `batch_size` series
-at a time, so memory stays bounded by the batch, not the file (plus the ids
-seen so far, kept to refuse duplicates). Every line is checked, and a bad one
+quoted cells; lines end in LF or CR LF, and a CR elsewhere outside quotes is
+refused, as the csv module refuses it), CSV quoting allowed; blank lines are
+skipped, and ids, labels and numbers may have spaces around them. Files are
+read `batch_size` series at a time, so memory stays bounded by the batch, not
+the file (plus the ids seen so far, kept to refuse duplicates). Every line is checked, and a bad one
 raises `SeriesFileError` naming the file, the line, the column and what is
 allowed.
 Numbers are parsed a chunk of lines at a time: by orjson where every number
@@ -83,6 +84,10 @@ NUMBERS_OR_MISSING = "finite numbers, or an empty cell or NaN for a missing valu
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # values are stored as float32
 QUOTE = '"'
 CSV_RULES = "one record per line; cells holding the delimiter or a quote quoted, quotes doubled"
+LINE_ENDS = (
+    "lines that end in \\n or \\r\\n, and a \\r elsewhere only inside a quoted cell (a file "
+    "whose lines end in \\r alone: save it with \\n or \\r\\n line endings)"
+)
 CSV_SPECIAL = re.compile(r'[,"\r\n]')  # a cell holding one of these is quoted
 NOT_JSON_NUMBERS = ("true", "false", "null", "-0,", "-0]", "-0 ", "-0\t", "-0\r")  # json_numbers
 EMPTY_CELLS = {  # an empty cell between delimiters, or at a line's start or end
@@ -193,11 +198,21 @@ class Table:
 
 
 def csv_fields(path: Path, row: int, text: str, delimiter: str) -> list[str]:
-    """One line's fields, as the csv module (strict about quotes) reads them."""
+    """One line's fields, as the csv module (strict about quotes) reads them.
+
+    `text` is a line without its ending (`read_lines`), so a carriage return
+    the csv module finds outside quotes is one inside the line, as in a file
+    whose lines end in a carriage return alone (classic Mac OS): SeriesFileError
+    saying so, rather than the csv module's advice about how to open files.
+    """
     try:
         return next(csv.reader([text], delimiter=delimiter, strict=True))
     except csv.Error as error:
-        raise SeriesFileError(path, f"malformed line ({error})", CSV_RULES, row) from None
+        if "\r" in text and "new-line character" in str(error):
+            problem, allowed = "a carriage return (\\r) inside the line, outside quotes", LINE_ENDS
+        else:
+            problem, allowed = f"malformed line ({error})", CSV_RULES
+        raise SeriesFileError(path, problem, allowed, row) from None
 
 
 def number(text: str) -> float:
@@ -310,12 +325,15 @@ def parse_fast(table: Table, lines: Lines) -> tuple[np.ndarray, list[list[str]]]
     (`json_numbers`); other unquoted lines go to np.loadtxt as they are; a chunk
     with quotes is split by the csv module first and its numeric cells
     rejoined. Anything unusual (a field count off, a cell numpy refuses, a
-    value that is not finite, an empty text cell) returns None, and the
-    caller runs the reference parser on the chunk, which finds the cell.
+    value that is not finite, an empty text cell, a carriage return outside
+    quotes, which numpy and orjson read as a space but the csv module
+    refuses) returns None, and the caller runs the reference parser on the
+    chunk, which finds the cell or line.
     Where `table.missing` allows them, empty cells are read as "nan" first.
     """
     n_fields, delimiter = len(table.names), table.delimiter
-    if QUOTE in "".join(lines.texts):
+    joined = "".join(lines.texts)
+    if QUOTE in joined:
         try:
             split = [table.split(row, text) for row, text in zip(*lines)]
         except SeriesFileError:
@@ -325,6 +343,8 @@ def parse_fast(table: Table, lines: Lines) -> tuple[np.ndarray, list[list[str]]]
         texts = [[fields[column].strip() for fields in split] for column in table.text]
         usecols = None
     else:
+        if "\r" in joined:
+            return None
         if set(map(str.count, lines.texts, itertools.repeat(delimiter))) != {n_fields - 1}:
             return None
         source, usecols = lines.texts, table.numeric
