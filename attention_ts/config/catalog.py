@@ -8,7 +8,6 @@ it: nothing here imports either.
 from __future__ import annotations
 
 import importlib.util
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,22 +61,6 @@ def split_counts(count: int, fractions: tuple[float, ...]) -> tuple[int, ...]:
         return train, count - train
     val = min(round(count * fractions[1]), count - train)
     return train, val, count - train - val
-
-
-def canonical_label(text: str) -> str:
-    """A label as one class name: numbers by value (`1`, `1.0` and `1.0000000e+00` are "1").
-
-    UCR files write the label 1 as `1.0000000e+00`, params.yaml may say `1`;
-    an integral number becomes its integer text, another finite number its
-    shortest float text, anything else stays as written (stripped).
-    """
-    try:
-        value = float(text)
-    except ValueError:
-        return text.strip()
-    if not math.isfinite(value):
-        return text.strip()
-    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def archive_folder() -> Path:

@@ -1,29 +1,29 @@
-"""Load params.yaml into typed dataclasses and validate every value before any work.
+"""params.yaml as pydantic models: every key typed and checked before any work.
 
-The dataclasses below are the schema: each field's type and rule say what is
-allowed, and the same text is used in the error message. Unknown keys are
-rejected with the closest known key suggested, so a typo never goes unnoticed.
+The models below are the schema (pydantic v2, strict: no silent type
+coercion, unknown keys refused). `build` is the one boundary where a
+pydantic ValidationError becomes the project's one-line ParamsError naming
+the key, the value and what is allowed; checks that span several keys raise
+ParamsError themselves.
 
 params.yaml is read as DVC reads and rewrites it (`dvc exp run -S key=value`):
 as YAML 1.2, with ruamel.yaml's safe loader. So `1e-05`, which DVC writes for
 0.00001, is a number, and `no`, `off` or `True` are text, not the booleans of
 YAML 1.1. `dataset.classes` names classes in the user's data file, so it is
-read a second time with every plain scalar kept as its text, and taken from
-that reading: `no` is 'no', `1.0` is '1.0', `007` is '007', whether quoted or
-not (DVC drops the quotes whenever it rewrites the file).
+read a second time with every plain scalar kept as its text: `no` is 'no',
+`1.0` is '1.0', `007` is '007', whether quoted or not (DVC drops the quotes
+whenever it rewrites the file).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import math
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NewType, TypeVar, get_type_hints
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
+import annotated_types
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.constructor import SafeConstructor
 
@@ -31,10 +31,10 @@ from attention_ts.config.catalog import (
     ANOMALY_KINDS,
     TASKS,
     archive_datasets,
-    canonical_label,
     split_counts,
     synthetic_class_counts,
 )
+from attention_ts.core import resources
 from attention_ts.core.stage import PipelineError
 
 PARAMS_FILE = Path("params.yaml")
@@ -53,180 +53,160 @@ MODEL_NAMES = (
 ATTENTION_MODELS = ("bilstm_attention", "local_attention")  # models whose weights are not None
 ONE_PROCESS_MODELS = ("minirocket", "flat_run_rule")  # fixed features: no data-parallel training
 SYNTHETIC_ONLY = ("flat_run_rule",)  # models made for the flat segment of the synthetic task
-SOURCES = ("generate", "file")
 DATA_SUFFIXES = (".csv", ".tsv", ".ts", ".arff")
-MISSING_POLICIES = ("refuse", "interpolate")
-OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULES = ("none", "onecycle", "cosine")
-DEVICES = ("auto", "cpu", "cuda")
 EXPLANATION_METHODS = ("attention", "saliency", "integrated_gradients", "occlusion")
 REMOVAL_POLICIES = ("interpolate", "mean")  # what replaces a removed point (faithfulness.py)
 MIN_SEGMENT_POINTS = 2
-MAX_THREADS = 1024  # torch refuses absurd thread counts with a traceback; stop them here
 MAX_INT = 2**53  # integers are multiplied by fractions: beyond this, floats are not exact
 MINIROCKET_MIN_KERNELS = 84  # MiniRocket's fixed kernel set; features come in multiples of it
 MINIROCKET_MIN_POINTS = 9  # its kernels are 9 points long
-LABEL_KEYS = ("classes",)  # dataset.*, read as the text written
 AUTO_STEPS = 25  # model.downsample = auto: the stride that leaves about this many steps
 LOCAL_MIN_STRIDE = 3  # model.downsample = auto: the least stride of local_attention
 
-T = TypeVar("T")
-Labels = NewType("Labels", list)  # class labels as written in a data file, and in params.yaml
-Stride = NewType("Stride", object)  # an integer >= 1, or "auto"
-Names = NewType("Names", list)  # a list of distinct names
-Ids = NewType("Ids", list)  # a non-empty list of distinct integers >= 0
+T = TypeVar("T", bound=BaseModel)
 
 
 class ParamsError(PipelineError):
     """A params value or key that the pipeline does not accept."""
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A check on one value and the words that tell the user what is allowed."""
-
-    check: Callable[[Any], bool]
-    allowed: str
+def _distinct(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError("distinct values (one is listed twice)")
+    return values
 
 
-def _ruled(check: Callable[[Any], bool], allowed: str) -> Any:
-    return field(metadata={"rule": Rule(check, allowed)})
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+Positive = Annotated[int, Field(gt=0, le=MAX_INT)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Text = Annotated[str, Field(min_length=1)]
+Names = Annotated[list[Text], AfterValidator(_distinct)]
 
 
-def positive(allowed: str = "> 0") -> Any:
-    return _ruled(lambda v: v > 0, allowed)
+def choices(names: tuple[str, ...]) -> Any:
+    """The type "one of `names`"."""
+    return Literal[names]
 
 
-def non_negative() -> Any:
-    return _ruled(lambda v: v >= 0, ">= 0")
+def subset(names: tuple[str, ...]) -> Any:
+    """The type "a list of one or more distinct `names`"."""
+    return Annotated[list[Literal[names]], Field(min_length=1), AfterValidator(_distinct)]
 
 
-def fraction(low_open: bool = False, high_open: bool = False) -> Any:
-    low, high = ("(" if low_open else "["), (")" if high_open else "]")
+class Section(BaseModel):
+    """A params section: strict types, every key required, no unknown key."""
 
-    def check(v: float) -> bool:
-        above = v > 0 if low_open else v >= 0
-        below = v < 1 if high_open else v <= 1
-        return above and below
-
-    return _ruled(check, f"a fraction in {low}0, 1{high}")
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def one_of(choices: tuple[str, ...]) -> Any:
-    return _ruled(lambda v: v in choices, "one of " + ", ".join(choices))
-
-
-def subset_of(choices: tuple[str, ...]) -> Any:
-    """A rule for a `Names` list: one or more of `choices`."""
-    return _ruled(
-        lambda v: len(v) > 0 and set(v) <= set(choices), "one or more of " + ", ".join(choices)
-    )
-
-
-@dataclass(frozen=True)
-class Range:
+class Range(Section):
     """Values `min, min + step, ...` below `max` (like numpy.arange); min == max fixes the value."""
 
-    min: float
-    max: float
-    step: float = positive()
+    min: Number
+    max: Number
+    step: Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
     def values(self) -> list[float]:
         count = max(1, math.ceil((self.max - self.min) / self.step - 1e-9))
         return [round(self.min + k * self.step, 10) for k in range(count)]
 
-    def check(self, key: str) -> None:
+    def within(self, key: str, low: float, high: float, closed: str) -> None:
+        """Refuse min > max or bounds outside [low, high] (`closed`: "[]", "[)" or "(]")."""
         if self.min > self.max:
             raise ParamsError(
                 f"{key}: min = {self.min} is greater than max = {self.max}; allowed: min <= max"
             )
+        for part in ("min", "max"):
+            value = getattr(self, part)
+            above = value >= low if closed[0] == "[" else value > low
+            below = value <= high if closed[1] == "]" else value < high
+            if not (above and below):
+                raise ParamsError(
+                    f"{key}.{part} = {value} is invalid; allowed: a number in "
+                    f"{closed[0]}{low:g}, {high:g}{closed[1]}"
+                )
 
 
-@dataclass(frozen=True)
-class DatasetParams:
-    """Where the series come from: the generator, or a labelled file of the user's."""
+class DatasetParams(Section):
+    """Where the series come from: the generator, or labelled files of the user's."""
 
-    source: str = one_of(SOURCES)
-    path: str = _ruled(lambda v: v.strip() != "", "a path relative to the repository root")
-    test_path: str = _ruled(
-        lambda v: v.strip() != "", "a test file, or the same file as dataset.path (no test file)"
+    source: Literal["generate", "file"]
+    path: str = Field(description="a .csv, .tsv, .ts or .arff path relative to the repository root")
+    test_path: str = Field(
+        description='"" (split dataset.path into train/val/test), or the official test file'
     )
-    label_column: str = _ruled(lambda v: v.strip() != "", "the header of the label column")
-    classes: Labels
-    missing: str = one_of(MISSING_POLICIES)
+    label_column: Text
+    classes: Names = Field(
+        description="a list of distinct labels as written in the data file ([] = every label)"
+    )
+    missing: Literal["refuse", "interpolate"]
 
     def has_test_file(self) -> bool:
-        """True when `test_path` names an official test file (not `path` itself)."""
-        return Path(self.test_path) != Path(self.path)
+        """True when `test_path` names an official test file (not empty, not `path` itself)."""
+        return self.test_path.strip() != "" and Path(self.test_path) != Path(self.path)
 
-    def check(self, key: str) -> None:
-        canonical = [canonical_label(label) for label in self.classes]
-        for k, name in enumerate(canonical):
-            if name in canonical[:k]:
-                raise ParamsError(
-                    f"{key}.classes lists {self.classes[k]!r} twice (as {name!r}); allowed: "
-                    "distinct labels, or [] for every label of the file"
-                )
+    def files(self) -> dict[str, Path]:
+        """The files the pipeline reads: {"dataset.path": ..., "dataset.test_path": ...}."""
+        if self.source != "file":
+            return {}
+        found = {"dataset.path": Path(self.path)}
+        if self.has_test_file():
+            found["dataset.test_path"] = Path(self.test_path)
+        return found
+
+    def model_post_init(self, context: Any) -> None:
         if len(self.classes) == 1:
             raise ParamsError(
-                f"{key}.classes = {self.classes} names one class; allowed: two or more labels "
+                f"dataset.classes = {self.classes} names one class; allowed: two or more labels "
                 "in the order wanted, or [] for every label of the file"
             )
         if self.source != "file":
             return
-        for name in ("path", "test_path"):
-            value = getattr(self, name)
+        for name, value in (("path", self.path), ("test_path", self.test_path)):
+            if name == "test_path" and value.strip() == "":
+                continue
             if Path(value).suffix.lower() not in DATA_SUFFIXES:
                 raise ParamsError(
-                    f"{key}.{name} = {value!r} is not a .csv, .tsv, .ts or .arff file; allowed: "
+                    f"dataset.{name} = {value!r} is not a .csv, .tsv, .ts or .arff file; allowed: "
                     "a .csv (header row, a label column and values), a UCR/UEA .tsv (label "
                     "first), or a .ts or .arff file of the UCR/UEA archive"
+                    + ("" if name == "path" else ', or "" (no test file: split dataset.path)')
                 )
 
 
-@dataclass(frozen=True)
-class GenerateParams:
-    n_series: int = positive()
-    n_points: int = positive()
-    anomaly_fraction: float = fraction()
-    anomalies: Names  # kinds of ANOMALY_KINDS, one or more; balanced among the anomalous series
-    task: str = one_of(TASKS)  # binary: normal vs anomalous; multiclass: normal vs each kind
-    amplitude: Range = positive()
-    frequency: Range = positive()
-    segment_start: Range = fraction(high_open=True)
-    segment_length: Range = fraction(low_open=True)
-    noise: float = non_negative()
-    seed: int = non_negative()
+class GenerateParams(Section):
+    n_series: Positive
+    n_points: Positive
+    anomaly_fraction: Fraction
+    anomalies: subset(ANOMALY_KINDS)  # balanced among the anomalous series
+    task: choices(TASKS)  # binary: normal vs anomalous; multiclass: normal vs each kind
+    amplitude: Range
+    frequency: Range
+    segment_start: Range
+    segment_length: Range
+    noise: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    seed: Count
 
-    def check(self, key: str) -> None:
-        if not self.anomalies:
-            raise ParamsError(
-                f"{key}.anomalies = [] is invalid; allowed: one or more of "
-                + ", ".join(ANOMALY_KINDS)
-            )
-        for name in self.anomalies:
-            if name not in ANOMALY_KINDS:
-                close = difflib.get_close_matches(name, ANOMALY_KINDS, n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                raise ParamsError(
-                    f"{key}.anomalies = {self.anomalies}: {name!r} is not an anomaly kind{hint}; "
-                    f"allowed: distinct kinds of {', '.join(ANOMALY_KINDS)}"
-                )
+    def model_post_init(self, context: Any) -> None:
+        self.amplitude.within("generate.amplitude", 0, math.inf, "(]")
+        self.frequency.within("generate.frequency", 0, math.inf, "(]")
+        self.segment_start.within("generate.segment_start", 0, 1, "[)")
+        self.segment_length.within("generate.segment_length", 0, 1, "(]")
         shortest = math.floor(self.segment_length.min * self.n_points + 1e-9)
         if shortest < MIN_SEGMENT_POINTS:
             raise ParamsError(
-                f"{key}.segment_length.min = {self.segment_length.min} gives flat segments of "
-                f"{shortest} points at {key}.n_points = {self.n_points}; allowed: "
+                f"generate.segment_length.min = {self.segment_length.min} gives flat segments of "
+                f"{shortest} points at generate.n_points = {self.n_points}; allowed: "
                 f"segment_length.min * n_points >= {MIN_SEGMENT_POINTS}"
             )
 
 
-@dataclass(frozen=True)
-class SplitParams:
-    train: float = fraction(low_open=True)
-    val: float = fraction(low_open=True)
-    test: float = fraction(low_open=True)
-    seed: int = non_negative()
+class SplitParams(Section):
+    train: Annotated[float, Field(gt=0, le=1)]
+    val: Annotated[float, Field(gt=0, le=1)]
+    test: Annotated[float, Field(gt=0, le=1)]
+    seed: Count
 
     def fractions(self) -> tuple[float, float, float]:
         return (self.train, self.val, self.test)
@@ -235,125 +215,118 @@ class SplitParams:
         """(train, val) fractions of a train file when the test set is its own file."""
         return (self.train / (self.train + self.val), self.val / (self.train + self.val))
 
-    def check(self, key: str) -> None:
+    def model_post_init(self, context: Any) -> None:
         total = sum(self.fractions())
         if not math.isclose(total, 1.0, abs_tol=1e-9):
             raise ParamsError(
-                f"{key}: train + val + test = {total:g}; allowed: fractions that sum to 1"
+                f"split: train + val + test = {total:g}; allowed: fractions that sum to 1"
             )
 
 
-@dataclass(frozen=True)
-class ModelParams:
-    name: str = one_of(MODEL_NAMES)
-    hidden_size: int = positive()
-    downsample: Stride  # an integer >= 1 (1 = no conv front end, the original model), or auto
-    conv_channels: int = positive()
+Stride = Annotated[
+    Annotated[int, Field(ge=1, le=MAX_INT)] | Literal["auto"],
+    Field(
+        description="an integer >= 1 (1 = no conv front end, the original model), or auto "
+        f"(a stride that leaves about {AUTO_STEPS} steps)"
+    ),
+]
+
+
+class ModelParams(Section):
+    name: choices(MODEL_NAMES)
+    hidden_size: Positive
+    downsample: Stride
+    conv_channels: Positive
     standardize: bool
-    dropout: float = fraction(high_open=True)
-    n_kernels: int = _ruled(lambda v: v >= MINIROCKET_MIN_KERNELS, f">= {MINIROCKET_MIN_KERNELS}")
+    dropout: Annotated[float, Field(ge=0, lt=1)]
+    n_kernels: Annotated[int, Field(ge=MINIROCKET_MIN_KERNELS, le=MAX_INT)]
 
 
-@dataclass(frozen=True)
-class TrainParams:
-    optimizer: str = one_of(OPTIMIZERS)
-    lr: float = positive()
-    weight_decay: float = non_negative()
-    grad_clip: float = non_negative()
-    schedule: str = one_of(SCHEDULES)
-    batch_size: int = positive()
-    max_epochs: int = positive()
-    min_steps: int = non_negative()
-    patience: int = positive()
-    seed: int = non_negative()
-    threads: int = _ruled(lambda v: 1 <= v <= MAX_THREADS, f"an integer from 1 to {MAX_THREADS}")
-    device: str = one_of(DEVICES)
-    processes: int = positive()  # data-parallel processes of the train stage (distributed.py)
+class TrainParams(Section):
+    optimizer: Literal["adam", "adamw", "sgd"]
+    lr: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    weight_decay: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    grad_clip: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    schedule: Literal["none", "onecycle", "cosine"]
+    batch_size: Annotated[Positive, AfterValidator(resources.check_batch_size)]
+    max_epochs: Positive
+    min_steps: Count
+    patience: Positive
+    seed: Count
+    threads: Annotated[Positive, AfterValidator(resources.check_threads)]
+    device: Literal["auto", "cpu", "cuda"]
+    processes: Annotated[Positive, AfterValidator(resources.check_processes)]
 
 
-@dataclass(frozen=True)
-class EvaluateParams:
-    threshold: float = fraction(low_open=True, high_open=True)
+class EvaluateParams(Section):
+    threshold: Annotated[float, Field(gt=0, lt=1)]
 
 
-@dataclass(frozen=True)
-class PlotParams:
-    n_per_class: int = positive()
-    seed: int = non_negative()
+class PlotParams(Section):
+    n_per_class: Positive
+    seed: Count
 
 
-@dataclass(frozen=True)
-class LocalizationParams:
-    tolerance: int = non_negative()
-    heatmap_series: int = positive()
+class LocalizationParams(Section):
+    tolerance: Count
+    heatmap_series: Positive
 
 
-@dataclass(frozen=True)
-class FaithfulnessParams:
+class FaithfulnessParams(Section):
     """The tests of the explanations (attention_ts/explain/faithfulness.py), on test series."""
 
-    methods: Names = subset_of(EXPLANATION_METHODS)  # explanation methods to test
-    n_series: int = positive()  # test series drawn for the curves and the randomization
-    steps: int = positive()  # deletion/insertion curves at k = 0, 1/steps, ..., 1 of the points
-    policies: Names = subset_of(REMOVAL_POLICIES)  # what replaces a removed point
-    top_share: float = fraction(low_open=True)  # contiguity: runs among this share of top points
-    ig_steps: int = positive()  # Integrated Gradients: points on the path from the baseline
-    occlusion_window: int = positive()  # occlusion: points hidden at a time
-    seed: int = non_negative()  # draws the series, the random order and the re-initialized layers
+    methods: subset(EXPLANATION_METHODS)  # explanation methods to test
+    n_series: Positive  # test series drawn for the curves and the randomization
+    steps: Positive  # deletion/insertion curves at k = 0, 1/steps, ..., 1 of the points
+    policies: subset(REMOVAL_POLICIES)  # what replaces a removed point
+    top_share: Annotated[float, Field(gt=0, le=1)]  # contiguity: runs among this share
+    ig_steps: Positive  # Integrated Gradients: points on the path from the baseline
+    occlusion_window: Positive  # occlusion: points hidden at a time
+    seed: Count  # draws the series, the random order and the re-initialized layers
 
 
-@dataclass(frozen=True)
-class BenchmarkParams:
+class BenchmarkParams(Section):
     """The archive benchmark (benchmark/dvc.yaml): which datasets, models and resamples."""
 
-    datasets: Names  # classification datasets aeon ships (readers.archive_datasets)
-    models: Names  # entries of `compare`, trained with their settings there
-    resamples: Ids  # 0: the official split; r > 0: aeon's stratified resample r of train + test
-    val: float = fraction(low_open=True, high_open=True)  # of each train split, to validate on
-    seed: int = non_negative()  # seeds the validation split
+    datasets: Annotated[Names, Field(min_length=1)]  # classification datasets aeon ships
+    models: Annotated[Names, Field(min_length=2)]  # entries of `compare`, with their settings
+    resamples: Annotated[list[Count], Field(min_length=1), AfterValidator(_distinct)]
+    val: Annotated[float, Field(gt=0, lt=1)]  # of each train split, to validate on
+    seed: Count  # seeds the validation split
     explain: Names  # models whose attention and saliency on resample 0 are drawn
-    plot_series: int = positive()  # test series per class in each of those pictures
+    plot_series: Positive  # test series per class in each of those pictures
     model: dict  # changes to model.* on archive data, for every model, after compare.<model>
 
-    def check(self, key: str) -> None:
-        if not self.datasets:
-            raise ParamsError(f"{key}.datasets = [] is invalid; allowed: one or more datasets")
-        if len(self.models) < 2:
-            raise ParamsError(
-                f"{key}.models = {self.models} is invalid; allowed: two or more models to compare"
-            )
+    def model_post_init(self, context: Any) -> None:
         if 0 not in self.resamples:
             raise ParamsError(
-                f"{key}.resamples = {self.resamples} lacks 0; allowed: a list with 0 (the "
+                f"benchmark.resamples = {self.resamples} lacks 0; allowed: a list with 0 (the "
                 "official split, on which the attention pictures are drawn), e.g. [0, 1, 2]"
             )
         applicable = [name for name in MODEL_NAMES if name not in SYNTHETIC_ONLY]
-        for name in self.models:  # each needs a compare entry too: the fit stage says so
+        for name in self.models:  # each needs a compare entry too: Params checks that
             if name not in applicable:
                 raise ParamsError(
-                    f"{key}.models: {name!r} is not a model for archive data; allowed: "
+                    f"benchmark.models: {name!r} is not a model for archive data; allowed: "
                     + ", ".join(applicable)
                 )
         drawable = [name for name in ATTENTION_MODELS if name in self.models]
         for name in self.explain:
             if name not in drawable:
                 raise ParamsError(
-                    f"{key}.explain: {name!r} is not an attention model of {key}.models; "
-                    f"allowed: {', '.join(drawable) or f'[] ({key}.models has no attention model)'}"
+                    f"benchmark.explain: {name!r} is not an attention model of benchmark.models; "
+                    f"allowed: {', '.join(drawable) or '[] (benchmark.models has none)'}"
                 )
         shipped = archive_datasets()
         for name in self.datasets:
             if name not in shipped:
-                close = difflib.get_close_matches(name, shipped, n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
                 raise ParamsError(
-                    f"{key}.datasets: {name!r} is not a classification dataset aeon ships{hint}; "
-                    f"allowed: {', '.join(shipped)}"
+                    f"benchmark.datasets: {name!r} is not a classification dataset aeon ships"
+                    f"{_hint(name, shipped)}; allowed: {', '.join(shipped)}"
                 )
 
 
-@dataclass(frozen=True)
-class Params:
+class Params(Section):
     dataset: DatasetParams
     generate: GenerateParams
     split: SplitParams
@@ -363,11 +336,11 @@ class Params:
     plot: PlotParams
     localization: LocalizationParams
     faithfulness: FaithfulnessParams
-    n_seeds: int = positive()  # training seeds of the documented runs (attention_ts/cli/seeds.py)
+    n_seeds: Positive  # training seeds of the documented runs (attention_ts/cli/seeds.py)
     compare: dict  # model name -> its changes to model.* and train.*; see compare_config
     benchmark: BenchmarkParams
 
-    def check(self, key: str) -> None:
+    def model_post_init(self, context: Any) -> None:
         if self.train.processes > 1 and self.model.name in ONE_PROCESS_MODELS:
             raise ParamsError(
                 f"train.processes = {self.train.processes} with model.name = {self.model.name}, "
@@ -375,8 +348,9 @@ class Params:
                 f"for {' and '.join(ONE_PROCESS_MODELS)}"
             )
         if self.dataset.source == "generate":  # a file's series are checked when it is read
-            check_model_fits(self.model, "model", self.generate.n_points)
             generate = self.generate
+            check_model_fits(self.model, "model", generate.n_points)
+            resources.check_batch_memory(self.train.batch_size, 1, generate.n_points, "train")
             origin = (
                 f"generate.n_series = {generate.n_series} and generate.anomaly_fraction = "
                 f"{generate.anomaly_fraction}"
@@ -389,8 +363,8 @@ class Params:
             check_split_sizes(counts, self.split, origin)
         if not self.compare:
             raise ParamsError(
-                f"compare = {_describe(self.compare)} is invalid; allowed: a mapping of model "
-                f"names ({', '.join(MODEL_NAMES)}) to their changes, at least one"
+                f"compare = {self.compare} is invalid; allowed: a mapping of model names "
+                f"({', '.join(MODEL_NAMES)}) to their changes, at least one"
             )
         for name in self.compare:
             self.compare_config(name)
@@ -401,21 +375,25 @@ class Params:
 
         `compare: {cnn: {train: {lr: 0.002}}}` trains the cnn like every other
         model except for its learning rate; each entry is checked like the
-        sections it changes.
+        sections it changes. Raises ParamsError (one line).
         """
         key = f"compare.{name}"
         if name not in MODEL_NAMES:
-            raise ParamsError(f"{key} is not a known model; allowed: {', '.join(MODEL_NAMES)}")
+            raise ParamsError(
+                f"{key} is not a known model{_hint(name, MODEL_NAMES, 'compare.')}; allowed: "
+                + ", ".join(MODEL_NAMES)
+            )
         changes = self.compare[name] or {}
         if not isinstance(changes, dict) or not set(changes) <= {"model", "train"}:
             raise ParamsError(
-                f"{key} = {_describe(changes)} is invalid; allowed: {{}} or a mapping with "
-                "model and/or train keys, e.g. {train: {lr: 0.002}}"
+                f"{key} = {changes!r} is invalid; allowed: {{}} or a mapping with model and/or "
+                "train keys, e.g. {train: {lr: 0.002}}"
             )
         model = _changed(self.model, changes.get("model"), f"{key}.model", name)
         train = _changed(self.train, changes.get("train"), f"{key}.train", name)
         if self.dataset.source == "generate":
             check_model_fits(model, f"{key}.model", self.generate.n_points)
+            resources.check_batch_memory(train.batch_size, 1, self.generate.n_points, key)
         return model, train
 
     def benchmark_config(self, name: str) -> tuple[ModelParams, TrainParams]:
@@ -445,11 +423,20 @@ def resolve_config(model: ModelParams, n_points: int) -> ModelParams:
     stride = max(1, n_points // AUTO_STEPS)
     if model.name == "local_attention":  # its windows need the front end's conv (see below)
         stride = max(stride, min(LOCAL_MIN_STRIDE, n_points // 8))
-    return dataclasses.replace(model, downsample=stride)
+    return model.model_copy(update={"downsample": stride})
+
+
+def min_points(model: ModelParams, n_points: int) -> int:
+    """The fewest valid points a series needs for `model` trained on `n_points`-point series:
+    one full step of its conv front end (its stride), and 2 (standardizing needs a spread).
+
+    A shorter series would reach the model as a single step made mostly of padding.
+    """
+    return max(2, resolve_config(model, n_points).downsample)
 
 
 def check_model_fits(model: ModelParams, key: str, n_points: int) -> None:
-    """Settings that are valid alone but not for series of `n_points` points."""
+    """Settings that are valid alone but not for series of `n_points` points: ParamsError."""
     model = resolve_config(model, n_points)
     if model.downsample > n_points:
         raise ParamsError(
@@ -471,6 +458,7 @@ def check_split_sizes(
     `counts` maps each class name to its series count; `origin` says where
     they come from, for the message. With `test_file` the test set is an
     official file, and train and val share train + val (`split.official`).
+    Raises ParamsError naming the first empty (split, class).
     """
     fractions = split.official() if test_file else split.fractions()
     for kind, count in counts.items():
@@ -493,8 +481,7 @@ def _changed(shared: T, change: Any, key: str, name: str) -> T:
     change = {} if change is None else change
     if not isinstance(change, dict):
         raise ParamsError(
-            f"{key} = {_describe(change)} is invalid; allowed: a mapping of {section}.* keys to "
-            "new values"
+            f"{key} = {change!r} is invalid; allowed: a mapping of {section}.* keys to new values"
         )
     if section == "model":
         if "name" in change:
@@ -503,100 +490,138 @@ def _changed(shared: T, change: Any, key: str, name: str) -> T:
                 "other model.* keys"
             )
         change = {**change, "name": name}
-    return build(type(shared), {**dataclasses.asdict(shared), **change}, key)
+    return build(type(shared), {**shared.model_dump(), **change}, key)
 
 
-def _describe(value: Any) -> str:
+def _hint(name: Any, known: Any, prefix: str = "") -> str:
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f" (did you mean {prefix}{close[0]}?)" if close else ""
+
+
+def _shown(value: Any) -> str:
+    """A value as the message shows it: text quoted, a control character escaped."""
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _check_type(key: str, value: Any, kind: type) -> Any:
-    """Return `value` as `kind`, or raise: bools are not numbers, floats are not ints."""
-    if kind is bool:
-        ok = isinstance(value, bool)
-        allowed = "true or false"
-    elif kind is Labels:
-        ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
-        allowed = "a list of labels as written in the data file ([] = every label of the file)"
-    elif kind is Stride:
-        ok = value == "auto" or (
-            isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_INT
-        )
-        allowed = (
-            f"an integer >= 1 (1 = no conv front end, the original model), or auto (a stride "
-            f"that leaves about {AUTO_STEPS} steps)"
-        )
-    elif kind is Names:
-        ok = isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-        ok = ok and len(value) == len(set(value))
-        allowed = "a list of distinct names"
-    elif kind is Ids:
-        ok = isinstance(value, list) and 0 < len(value) == len(set(value))
-        ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        ok = ok and all(0 <= v <= MAX_INT for v in value)
-        allowed = "a non-empty list of distinct integers >= 0"
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT
-        allowed = f"an integer (at most {MAX_INT} in size)"
-    elif kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        ok = ok and abs(value) <= sys.float_info.max  # False for NaN, inf and too large integers
-        allowed = "a finite number"
-    else:
-        ok = isinstance(value, kind)
-        allowed = "a mapping of keys to values" if kind is dict else f"a {kind.__name__}"
-    if not ok:
-        raise ParamsError(f"{key} = {_describe(value)} is invalid; allowed: {allowed}")
-    if kind is Labels:
-        return [v.strip() for v in value]
-    return float(value) if kind is float else value
+def _field(cls: type[BaseModel], loc: tuple) -> tuple[Any, Any, str, bool]:
+    """Where pydantic's error location `loc` points in `cls`: (annotation, FieldInfo or None,
+    dotted key, whether it is an item of a list). A union member's tag ends the walk."""
+    annotation, info, names, item = cls, None, [], False
+    for part in loc:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if part not in annotation.model_fields:
+                break
+            info = annotation.model_fields[part]
+            annotation, item = info.annotation, False
+            names.append(str(part))
+        elif isinstance(part, int):
+            annotation, info, item = _unwrap(annotation)[0], None, True
+            annotation = (get_args(annotation) or (Any,))[0]
+        else:
+            break
+    return annotation, info, ".".join(names), item
 
 
-def _join(key: str, name: str) -> str:
-    return f"{key}.{name}" if key else name
+def _unwrap(annotation: Any) -> tuple[Any, list]:
+    """(the bare type, its annotated_types constraints) of an Annotated type."""
+    metadata: list = []
+    while get_origin(annotation) is Annotated:
+        annotation, *extra = get_args(annotation)
+        metadata += [m for item in extra for m in getattr(item, "metadata", [item])]
+    return annotation, metadata
+
+
+def _bounds(metadata: list) -> str:
+    """ " in [0, 1)", " > 0", ... from annotated_types constraints; "" when there are none."""
+    low = high = None
+    for item in metadata:
+        if isinstance(item, annotated_types.Gt):
+            low = ("(", item.gt)
+        elif isinstance(item, annotated_types.Ge):
+            low = ("[", item.ge)
+        elif isinstance(item, annotated_types.Lt):
+            high = (")", item.lt)
+        elif isinstance(item, annotated_types.Le) and abs(item.le) != MAX_INT:
+            high = ("]", item.le)
+    if low and high:
+        return f" in {low[0]}{low[1]:g}, {high[1]:g}{high[0]}"
+    if low and low[1] >= 0 and any(isinstance(m, annotated_types.Le) for m in metadata):
+        return f" in {low[0]}{low[1]:g}, 2**53]"
+    if low:
+        return f" {'>' if low[0] == '(' else '>='} {low[1]:g}"
+    return f" {'<' if high[0] == ')' else '<='} {high[1]:g}" if high else ""
+
+
+def allowed(annotation: Any, info: Any = None) -> str:
+    """What a field of `annotation` (with pydantic FieldInfo `info`) accepts, in words."""
+    if info is not None and info.description:
+        return info.description
+    annotation, metadata = _unwrap(annotation)
+    metadata += list(info.metadata) if info is not None else []
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return "one of " + ", ".join(map(str, get_args(annotation)))
+    if origin is list:
+        item = allowed(get_args(annotation)[0])
+        if item.startswith("one of "):
+            return "a list of one or more distinct of " + item[len("one of ") :]
+        return f"a list of distinct items, each {item}"
+    if annotation is bool:
+        return "true or false"
+    if annotation is int:
+        return "an integer" + _bounds(metadata)
+    if annotation is float:
+        return "a finite number" + _bounds(metadata)
+    if annotation is str:
+        return "non-empty text"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "a mapping with the keys " + ", ".join(annotation.model_fields)
+    return "a mapping of keys to values"
+
+
+def params_error(error: ValidationError, cls: type[BaseModel], key: str) -> ParamsError:
+    """The first problem of a pydantic ValidationError as one ParamsError line.
+
+    An unknown key comes first (so a misspelled key is named, not the key it
+    leaves missing), then the others in the order of the fields. `key` is
+    the dotted prefix of the mapping validated ("" for the whole file).
+    """
+    problem = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+    kind, loc, value = problem["type"], problem["loc"], problem["input"]
+    annotation, info, dotted, item = _field(cls, loc)
+    full = ".".join(part for part in (key, dotted) if part)
+    if kind in ("extra_forbidden", "missing"):
+        parent = _field(cls, loc[:-1])[0]
+        names = list(parent.model_fields) if isinstance(parent, type) else []
+        section = ".".join(part for part in (key, _field(cls, loc[:-1])[2]) if part)
+        if kind == "missing":
+            return ParamsError(
+                f"{full} is missing; {section or 'params.yaml'} needs: " + ", ".join(names)
+            )
+        name = loc[-1] if isinstance(loc[-1], str) and loc[-1].isprintable() else repr(loc[-1])
+        where = f"{section}." if section else ""
+        return ParamsError(
+            f"{where}{name} is not a known parameter{_hint(loc[-1], names, where)}; allowed keys "
+            f"in {section or 'params.yaml'}: {', '.join(names)}"
+        )
+    rule = str(problem["ctx"]["error"]) if kind == "value_error" else allowed(annotation, info)
+    bare = _unwrap(annotation)[0]
+    hint = _hint(value, get_args(bare)) if get_origin(bare) is Literal else ""
+    if item:  # pydantic gives the item, not the list
+        return ParamsError(f"{full}: {_shown(value)} is invalid{hint}; allowed: {rule}")
+    return ParamsError(f"{full} = {_shown(value)} is invalid{hint}; allowed: {rule}")
 
 
 def build(cls: type[T], raw: Any, key: str = "") -> T:
-    """Validate the mapping `raw` against dataclass `cls`; `key` names it in messages."""
-    what = key or "params.yaml"
+    """Validate the mapping `raw` as `cls`; `key` names it in messages. Raises ParamsError."""
     if not isinstance(raw, dict):
-        raise ParamsError(f"{what} = {_describe(raw)} is invalid; allowed: a mapping of keys")
-    names = [f.name for f in dataclasses.fields(cls)]
-    for name in raw:
-        if name not in names:
-            close = difflib.get_close_matches(str(name), names, n=1)
-            hint = f" (did you mean {_join(key, close[0])}?)" if close else ""
-            shown = name if isinstance(name, str) and name.isprintable() else repr(name)
-            raise ParamsError(
-                f"{_join(key, shown)} is not a known parameter{hint}; "
-                f"allowed keys in {what}: {', '.join(names)}"
-            )
-    hints = get_type_hints(cls)
-    values = {}
-    for f in dataclasses.fields(cls):
-        full_key = _join(key, f.name)
-        if f.name not in raw:
-            raise ParamsError(f"{full_key} is missing; {what} needs: {', '.join(names)}")
-        kind = hints[f.name]
-        rule: Rule | None = f.metadata.get("rule")
-        if dataclasses.is_dataclass(kind):
-            value = build(kind, raw[f.name], full_key)
-            parts = {"min": value.min, "max": value.max} if isinstance(value, Range) else {}
-        else:
-            value = _check_type(full_key, raw[f.name], kind)
-            parts = {"": value}
-        for part, part_value in parts.items():
-            if rule and not rule.check(part_value):
-                shown = f"{full_key}.{part}" if part else full_key
-                raise ParamsError(
-                    f"{shown} = {_describe(part_value)} is invalid; allowed: {rule.allowed}"
-                )
-        values[f.name] = value
-    result = cls(**values)
-    check = getattr(result, "check", None)
-    if check is not None:
-        check(key)
-    return result
+        raise ParamsError(
+            f"{key or 'params.yaml'} = {_shown(raw)} is invalid; allowed: a mapping of keys"
+        )
+    try:
+        return cls.model_validate(raw)
+    except ValidationError as error:
+        raise params_error(error, cls, key) from None
 
 
 class _TextConstructor(SafeConstructor):
@@ -618,9 +643,9 @@ def read_params_file(path: Path = PARAMS_FILE) -> Any:
 
     Returns what the file holds (a dict for any usable params.yaml), not yet
     validated: see `build`. The labels of `dataset.classes` are strings,
-    exactly as written (`no` -> 'no', `1.0` -> '1.0'). Raises
-    ParamsError, in one line, when the file is missing, not UTF-8 or not
-    valid YAML (a duplicated key included, as DVC refuses it too).
+    exactly as written (`no` -> 'no', `1.0` -> '1.0'). Raises ParamsError,
+    in one line, when the file is missing, not UTF-8 or not valid YAML (a
+    duplicated key included, as DVC refuses it too).
     """
     try:
         text = path.read_text()
@@ -638,9 +663,8 @@ def read_params_file(path: Path = PARAMS_FILE) -> Any:
         reason = error if isinstance(error, YAMLError) else f"{type(error).__name__}: {error}"
         raise ParamsError(f"{path} is not valid YAML: {' '.join(str(reason).split())}") from None
     dataset = raw.get("dataset") if isinstance(raw, dict) else None
-    if isinstance(dataset, dict):
-        labels = {key: written["dataset"][key] for key in LABEL_KEYS if key in dataset}
-        raw = {**raw, "dataset": {**dataset, **labels}}
+    if isinstance(dataset, dict) and "classes" in dataset:
+        raw = {**raw, "dataset": {**dataset, "classes": written["dataset"]["classes"]}}
     return raw
 
 

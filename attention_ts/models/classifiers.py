@@ -31,7 +31,6 @@ at the flat segment: gated attention pooling over local features.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import pickle
 from collections.abc import Sequence
@@ -975,7 +974,7 @@ def save_model(
     and the state dict; `load_model` reads them back.
     """
     checkpoint = {
-        "config": dataclasses.asdict(config),
+        "config": config.model_dump(),
         "n_points": n_points,
         "n_channels": n_channels,
         "classes": [str(name) for name in classes],
