@@ -1,17 +1,25 @@
 """File output that harms nothing: never half-written, never over a file the command reads.
 
-A stage that fails or is killed never leaves a half-written file
-(`atomic_output`), and a command refuses output paths that would replace its
-own inputs (`check_outputs`). Arrays larger than memory are written and read
+The one home of the output contract (docs/contracts.md). A stage that fails
+or is killed never leaves a half-written file (`atomic_output`, for the
+pipeline's own paths). A path the user names is an `Output` (a file) or an
+`OutputFolder` (a folder written into): checked before the work, refused when
+it would replace an input, written as a stream when it is a device, through
+a temporary file otherwise, and never replacing or removing what the command
+did not write. Arrays larger than memory are written and read
 in chunks of rows as .npy files (`write_npy`, `LazyArray`): resident memory is
 bounded by the chunk, not by the file.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import stat
+import sys
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +49,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
 
 
 def replaces(output: Path, path: Path) -> bool:
-    """Whether writing `output` (a file or a folder, replaced whole) would replace `path`.
+    """Whether writing `output` (a file, or a folder written into) would touch `path`.
 
     True when both name the same file (os.path.samefile: the same path, a
     symlink or a hard link to it), or when `path`, its links resolved, is
@@ -72,6 +80,192 @@ def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path]) -> N
                     "that is not, does not link to and does not hold what the command reads or "
                     "its other outputs"
                 )
+
+
+# what writing can fail with once a path proved writable: a full disk or quota, a file grown
+# too large, a disk error, a mount gone read-only
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
+def is_stream(path: Path) -> bool:
+    """Whether `path` (links followed) is a device, FIFO or socket: written as a stream."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def cannot_write(name: str, path: Path, error: OSError) -> PipelineError:
+    """The one line for an OSError while writing the output `path` (named `name` to the user)."""
+    reason = error.strerror or type(error).__name__
+    folder = Path(error.filename).parent if error.filename else Path(path).parent
+    return PipelineError(
+        f"{name} {path}: cannot write in {folder or '.'} ({reason}); allowed: a path in an "
+        "existing folder you can write, on a disk with room"
+    )
+
+
+class Output:
+    """A file the user named as a command's output, written so that nothing else is harmed.
+
+    Created before the work (the command's arguments checked), it refuses,
+    with one PipelineError line: a folder; a missing parent folder; a path
+    that is, links to or holds one of `inputs`; a folder that cannot be
+    written (found by creating the temporary file there at once). A device,
+    FIFO or socket (`/dev/stdout`, `/dev/null`, a named pipe) is written in
+    place, as a stream; a symlink is followed, its target gets the output. A
+    regular file is written to a temporary file in the target's folder and
+    renamed onto it only when the `with` block ends without error, so it is
+    never half-written; an error (a full disk included: one PipelineError
+    line) or an interrupt removes the temporary file and leaves what was
+    there before.
+
+        with Output(path, "output", {"input": data}) as out:
+            ...                     # the work; the path is already known writable
+            with open(out.path, "w") as stream:
+                stream.write(...)
+    """
+
+    def __init__(self, path: Path, name: str, inputs: dict[str, Path]) -> None:
+        self.given, self.name = Path(path), name
+        check_outputs({name: self.given}, inputs)
+        self.stream = is_stream(self.given)
+        target = Path(os.path.realpath(self.given))  # a symlink's target gets the output
+        if not self.stream:
+            if target.is_dir():
+                raise PipelineError(f"{name} {path} is a folder; allowed: a file name")
+            if not target.parent.is_dir():
+                raise PipelineError(
+                    f"{name} {path}: its folder {target.parent} does not exist; allowed: a path "
+                    "in an existing folder (create it first)"
+                )
+        self.target = target
+        self.path = (
+            self.given if self.stream else target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        )
+        if not self.stream:
+            try:
+                self.path.touch(exist_ok=False)
+            except OSError as error:
+                raise cannot_write(name, self.given, error) from None
+
+    def __enter__(self) -> Output:
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: object) -> None:
+        try:
+            if kind is None and not self.stream:
+                os.replace(self.path, self.target)
+        finally:
+            if not self.stream and self.path.exists():
+                self.path.unlink()
+        if isinstance(error, OSError) and error.errno in WRITE_ERRORS:
+            raise cannot_write(self.name, self.given, error) from None
+
+
+def safe_name(text: str, max_bytes: int = 200) -> str:
+    """`text` as a file name: letters, digits and marks of any script kept, and ".", "_", "-".
+
+    Anything else (a path separator, a control character, punctuation) is
+    "_"; a leading "." is "_" (no hidden files); cut at `max_bytes` of UTF-8
+    (file systems allow 255) on a character boundary; non-ASCII letters
+    become "_" where the file system's encoding cannot hold them. Never
+    empty.
+    """
+    kept = "".join(
+        c if c in "._-" or unicodedata.category(c)[0] in "LNM" else "_"
+        for c in unicodedata.normalize("NFC", text)
+    )
+    try:
+        kept.encode(sys.getfilesystemencoding())
+    except UnicodeEncodeError:
+        kept = "".join(c if c.isascii() else "_" for c in kept)
+    kept = kept.encode()[:max_bytes].decode(errors="ignore")
+    return ("_" + kept[1:] if kept.startswith(".") else kept) or "_"
+
+
+class OutputFolder:
+    """A folder the user named for a command to write files into, never emptied or taken over.
+
+    The folder may be new (its parent must exist), empty, or one this class
+    wrote before: it keeps the names of the files it wrote in MANIFEST
+    inside the folder. A folder holding anything else is refused before
+    the work (PipelineError), so no file the command did not write is ever
+    replaced or removed. Files go to a temporary folder first; when the
+    `with` block ends without error they are moved in (replacing only files
+    of an earlier run of the command with the same name) and MANIFEST lists
+    every file the command has written there; on an error nothing in the
+    folder changes. `name(stem, tag)` gives each file a unique name.
+    """
+
+    MANIFEST = ".written-by-attention-ts"
+
+    def __init__(self, folder: Path, name: str, inputs: dict[str, Path]) -> None:
+        self.folder, self.option = Path(folder), name
+        check_outputs({name: self.folder}, inputs)
+        self.earlier: set[str] = set()
+        if self.folder.exists():
+            if not self.folder.is_dir():
+                raise PipelineError(f"{name} {folder} is a file; allowed: a folder")
+            manifest = self.folder / self.MANIFEST
+            if manifest.is_file():
+                self.earlier = set(manifest.read_text().splitlines())
+            foreign = sorted(
+                p.name
+                for p in self.folder.iterdir()
+                if p.name not in {*self.earlier, self.MANIFEST}
+            )
+            if foreign:
+                shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+                raise PipelineError(
+                    f"{name} {folder} holds files this command did not write ({shown}); allowed: "
+                    "a new or empty folder, or one that only an earlier run of it wrote"
+                )
+            parent = self.folder
+        else:
+            parent = self.folder.parent
+            if not parent.is_dir():
+                raise PipelineError(
+                    f"{name} {folder}: its folder {parent} does not exist; allowed: a path in an "
+                    "existing folder (create it first)"
+                )
+        self.staging = parent / f".{self.folder.name}.tmp-{os.getpid()}"
+        try:
+            self.staging.mkdir()
+        except OSError as error:
+            raise cannot_write(name, self.folder, error) from None
+        self.used: set[str] = set()
+
+    def name(self, stem: str, tag: str, suffix: str) -> Path:
+        """A path in the staging folder for `stem` (`safe_name`d) + `suffix`, unique in this run
+        ignoring case and Unicode form (`stem-tag` where taken, e.g. "-row7")."""
+        name = safe_name(stem)
+        while unicodedata.normalize("NFC", name + suffix).casefold() in self.used:
+            name = f"{name}-{tag}"
+        self.used.add(unicodedata.normalize("NFC", name + suffix).casefold())
+        return self.staging / f"{name}{suffix}"
+
+    def __enter__(self) -> OutputFolder:
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: object) -> None:
+        try:
+            if kind is None:
+                written = sorted(p.name for p in self.staging.iterdir())
+                (self.staging / self.MANIFEST).write_text(
+                    "".join(f"{n}\n" for n in sorted({*self.earlier, *written}))
+                )
+                if not self.folder.exists():
+                    os.replace(self.staging, self.folder)
+                else:
+                    for file in [*written, self.MANIFEST]:
+                        os.replace(self.staging / file, self.folder / file)
+        finally:
+            if self.staging.exists():
+                shutil.rmtree(self.staging)
+        if isinstance(error, OSError) and error.errno in WRITE_ERRORS:
+            raise cannot_write(self.option, self.folder, error) from None
 
 
 def read_json(path: Path, missing: str) -> Any:
