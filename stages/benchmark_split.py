@@ -33,7 +33,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             + ", ".join(shipped)
         )
     train_file, test_file = archive_files(args.dataset)
-    files = DatasetParams("file", str(train_file), str(test_file), "label", [], "refuse")
+    files = DatasetParams(
+        source="file",
+        path=str(train_file),
+        test_path=str(test_file),
+        label_column="label",
+        classes=[],
+        missing="refuse",
+    )
     train, test = read_labelled(files)
     train, test = resample_split(train, test, args.resample)
     parts = split(train.table["label"], (1 - params.val, params.val), params.seed)

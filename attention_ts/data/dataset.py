@@ -12,6 +12,7 @@ every stage. Series read from a file have labels only: no segment
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -19,15 +20,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from attention_ts.config.catalog import canonical_label, split_counts
+from attention_ts.config.catalog import split_counts
 from attention_ts.config.params import DatasetParams
-from attention_ts.core.io import LazyArray, atomic_output, rows_per_chunk, write_npy
+from attention_ts.core.io import LazyArray, atomic_output, read_json, rows_per_chunk, write_npy
 from attention_ts.core.stage import PipelineError
-from attention_ts.data.readers import LabelledSeries, read_labelled_file
-from attention_ts.data.series_io import SeriesFileError
+from attention_ts.data.files import Series, SeriesFileError, is_number, read_series
 
 SPLITS = ("train", "val", "test")
-MIN_POINTS = 2  # a file's series need at least this many points (standardizing needs a spread)
 NO_SEGMENT = -1  # segment_start / segment_end of a normal series
 CLASSES_FILE = "classes.json"
 TABLE_DTYPE = np.dtype(
@@ -70,29 +69,29 @@ class Dataset(NamedTuple):
         return [f"series id {series_id} of the {split} split" for series_id in self.table["id"]]
 
 
-def _natural_key(name: str) -> tuple[int, float, str]:
-    """Class order when params give none: numbers by value first, then text."""
-    try:
-        return (0, float(name), "")
-    except ValueError:
-        return (1, 0.0, name)
+def natural_key(name: str) -> tuple[int, float, str]:
+    """Class order when params give none: numbers by value first (ties by text), then text.
+
+    Only the order: `1`, `01` and `1.0` stay three classes.
+    """
+    return (0, float(name), name) if is_number(name) else (1, 0.0, name)
 
 
 def class_names(found: Sequence[str], wanted: Sequence[str], path: Path) -> tuple[str, ...]:
     """The class list: `wanted` (dataset.classes) in its order, or the labels found, sorted.
 
-    `found` are the canonical labels of the training file. Raises
+    `found` are the labels of the training file, as written. Raises
     SeriesFileError when fewer than two classes are found or when a listed
     class has no series in the file.
     """
-    present = sorted(set(found), key=_natural_key)
-    classes = tuple(canonical_label(name) for name in wanted) or tuple(present)
+    present = sorted(set(found), key=natural_key)
+    classes = tuple(wanted) or tuple(present)
     missing = [name for name in classes if name not in present]
     if missing:
         raise SeriesFileError(
             path,
             f"class {missing[0]!r} (dataset.classes) has no series",
-            f"classes that occur in the file: {', '.join(present)}",
+            f"classes that occur in the file, as written there: {', '.join(present)}",
         )
     if len(classes) < 2:
         shown = ", ".join(repr(name) for name in present)
@@ -100,20 +99,19 @@ def class_names(found: Sequence[str], wanted: Sequence[str], path: Path) -> tupl
     return classes
 
 
-def _labels(found: LabelledSeries, classes: tuple[str, ...], path: Path, role: str) -> np.ndarray:
+def _labels(found: Series, classes: tuple[str, ...], path: Path, role: str) -> np.ndarray:
     """Class indices (n,) of the series read from `path`; a label not in `classes` is an error."""
     index = {name: k for k, name in enumerate(classes)}
     labels = np.empty(len(found.labels), dtype=np.int64)
     for k, (text, row) in enumerate(zip(found.labels, found.rows)):
-        name = canonical_label(text)
-        if name not in index:
+        if text not in index:
             problem = f"label {text!r} is not a class of {role}"
             raise SeriesFileError(path, problem, f"the classes {', '.join(classes)}", row)
-        labels[k] = index[name]
+        labels[k] = index[text]
     return labels
 
 
-def _ids(found: LabelledSeries, path: Path) -> np.ndarray:
+def _ids(found: Series, path: Path) -> np.ndarray:
     ids = np.empty(len(found.ids), dtype=np.int64)
     for k, (text, row) in enumerate(zip(found.ids, found.rows)):
         try:
@@ -125,73 +123,63 @@ def _ids(found: LabelledSeries, path: Path) -> np.ndarray:
     return ids
 
 
-def _to_dataset(
-    found: LabelledSeries, labels: np.ndarray, ids: np.ndarray, classes: tuple, width: int
-) -> Dataset:
-    """Pad the series (each (channels, length)) with zeros into (n, channels, width) float32."""
-    channels = found.series[0].shape[0]
-    series = np.zeros((len(found.series), channels, width), dtype=np.float32)
-    lengths = np.empty(len(found.series), dtype=np.int64)
-    for k, values in enumerate(found.series):
-        lengths[k] = values.shape[1]
-        series[k, :, : lengths[k]] = values
+def _to_dataset(found: Series, labels: np.ndarray, ids: np.ndarray, classes: tuple, width: int):
+    """The series, zero-padded into (n, channels, width) float32, and their table."""
+    series = np.pad(found.values, ((0, 0), (0, 0), (0, width - found.values.shape[2])))
     table = np.zeros(len(labels), dtype=TABLE_DTYPE)
     table["id"] = ids
     table["label"] = labels
     table["amplitude"] = table["frequency"] = np.nan  # unknown: not generated
     table["segment_start"] = table["segment_end"] = NO_SEGMENT  # where the anomaly is: unknown
-    table["length"] = lengths
+    table["length"] = found.lengths
     return Dataset(series, table, classes)
-
-
-def _check_points(found: LabelledSeries, path: Path) -> None:
-    for values, row in zip(found.series, found.rows):
-        if values.shape[1] < MIN_POINTS:
-            problem = f"a series of {values.shape[1]} point"
-            raise SeriesFileError(path, problem, f"at least {MIN_POINTS} points", row)
 
 
 def read_labelled(params: DatasetParams) -> tuple[Dataset, Dataset | None]:
     """The user's labelled series (`dataset.source = file`): (dataset, official test set or None).
 
     Reads `dataset.path` and, when `dataset.test_path` names another file,
-    the official test set, each through `readers.read_labelled_file` (.ts and
-    .arff by aeon's loaders; .tsv and .csv by series_io; missing values by
+    the official test set, each through `files.read_series` (.ts and .arff
+    by aeon's loaders, .csv and .tsv by pandas; missing values by
     `dataset.missing`). The classes are `dataset.classes` in that order, or
-    every label of `path` in natural order (numbers by value, then text);
-    labels are compared by `canonical_label`. Both sets are padded with zeros
-    to the longest series of either, so every model sees one width; each
-    series keeps its length in the table. Raises SeriesFileError naming the
-    file (and row) for: fewer than two classes, a listed class without
-    series, a test label that is not a class of the train file, a channel
-    count that differs between the files, a series shorter than MIN_POINTS,
-    a non-integer id.
+    every label of `path` in natural order (`natural_key`); labels are text,
+    compared as written. Both sets are padded with zeros to the longest
+    series of either, so every model sees one width; each series keeps its
+    length in the table. Raises SeriesFileError naming the file (and row)
+    for: fewer than two classes, a listed class without series, a test
+    label that is not a class of the train file, a class of the train file
+    the test file lacks, a channel count that differs between the files, a
+    non-integer id.
     """
     path = Path(params.path)
-    train = read_labelled_file(path, params.label_column, params.missing)
+    options = dict(label_column=params.label_column, label_required=True, missing=params.missing)
+    train = read_series(path, **options)
     test_path = Path(params.test_path) if params.has_test_file() else None
-    test = (
-        None
-        if test_path is None
-        else read_labelled_file(test_path, params.label_column, params.missing)
-    )
-    classes = class_names([canonical_label(t) for t in train.labels], params.classes, path)
-    parts = [(path, train, "dataset.classes")]
+    test = None if test_path is None else read_series(test_path, **options)
+    classes = class_names(train.labels, params.classes, path)
+    parts = [(path, train, "dataset.classes" if params.classes else f"the train file {path}")]
     if test is not None:
-        channels = (train.series[0].shape[0], test.series[0].shape[0])
+        channels = (train.values.shape[1], test.values.shape[1])
         if channels[0] != channels[1]:
             raise SeriesFileError(
                 test_path,
                 f"series of {channels[1]} channel(s), the train file {path} has {channels[0]}",
                 "the same channels in the train and the test file",
             )
+        absent = [name for name in classes if name not in set(test.labels)]
+        if absent:
+            raise SeriesFileError(
+                test_path,
+                f"no series of class {absent[0]!r} (dataset.test_path), so its recall, F1 and "
+                "ROC AUC are undefined",
+                f"a test file with series of every class of the train file ({', '.join(classes)})",
+            )
         parts.append((test_path, test, f"the train file {path}"))
-    width = max(values.shape[1] for _, found, _ in parts for values in found.series)
-    datasets = []
-    for file, found, role in parts:
-        _check_points(found, file)
-        labels = _labels(found, classes, file, role)
-        datasets.append(_to_dataset(found, labels, _ids(found, file), classes, width))
+    width = max(found.values.shape[2] for _, found, _ in parts)
+    datasets = [
+        _to_dataset(found, _labels(found, classes, file, role), _ids(found, file), classes, width)
+        for file, found, role in parts
+    ]
     return datasets[0], (datasets[1] if test is not None else None)
 
 
@@ -300,3 +288,45 @@ def load_dataset(directory: Path, name: str, lazy: bool = False) -> Dataset:
             "made - `dvc repro --force` it"
         ) from None
     return Dataset(series, table, classes)
+
+
+SOURCE_FILE = "source.json"  # beside the series: which files they were read from
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of the file at `path` (hex), read a MiB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_record(params: DatasetParams, generated: Path | None = None) -> dict:
+    """Which train and test files the pipeline reads, with their SHA-256: what source.json keeps.
+
+    {"train": {"file": ..., "sha256": ...}, "test": {... or "split": "of train"}}; for
+    synthetic series (`generated`, the series file the generate stage wrote) the train file
+    is that one.
+    """
+    train = Path(params.path) if generated is None else generated
+    record = {"train": {"file": str(train), "sha256": file_digest(train)}}
+    if generated is None and params.has_test_file():
+        record["test"] = {"file": params.test_path, "sha256": file_digest(Path(params.test_path))}
+    else:
+        record["test"] = {"split": "a stratified split of the train file (split.*)"}
+    return record
+
+
+def source_line(directory: Path) -> str:
+    """The first log line of a stage reading the series in `directory`: which files they are.
+
+    "data: train own/pumps.csv (sha256 3f2a...), test a split of it"; PipelineError when
+    the record is missing (run the generate stage).
+    """
+    record = read_json(directory / SOURCE_FILE, "run `dvc repro` to make it")
+    train, test = record["train"], record["test"]
+    shown = f"data: train {train['file']} (sha256 {train['sha256'][:16]})"
+    if "file" in test:
+        return shown + f", test {test['file']} (sha256 {test['sha256'][:16]})"
+    return shown + ", test a stratified split of it"

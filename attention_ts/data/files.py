@@ -1,0 +1,751 @@
+"""Series files, read by the libraries made for them: pandas for CSV and TSV, aeon for .ts/.arff.
+
+Layouts (`LAYOUTS`; `auto` picks by the file name and header):
+- wide `.csv`: a header row, then one series per line: an optional id column
+  (`id_column`), an optional label column (`label_column`), every other
+  column a value, in order. A first column with an empty header (pandas'
+  index, `Unnamed: 0`) is the id, never a value. Without a header row (every
+  cell of the first line a number, as numpy.savetxt writes) every column is
+  a value and ids are line numbers;
+- long `.csv`: a header with `id_column`, `t` and `value` (any order; plus
+  the label column, and `channel_column` for several channels), one point
+  per line; `t` orders the points of a series, every channel of a series
+  has the same t values, series may differ in length;
+- tsv: the UCR archive's `.tsv`: tab-separated, no header, the label
+  first, then the values; ucr: the same, comma-separated where the first
+  line has no tab; ids are line numbers;
+- `.ts` and `.arff`: aeon's loaders (`load_from_ts_file`,
+  `load_from_arff_file`); a .ts file's labels are taken as written after
+  each line's last ":" (aeon lowercases them), checked against its
+  `@classLabel` list, whose labels may be quoted.
+
+Values: every number is read to the last bit (pandas' `round_trip`
+converter, which gives what Python's float() gives) and stored as float32.
+A missing value is an empty cell, `?` or one of pandas' missing-value
+texts (`NA`, `NaN`, `null`, ...). NaN at the end of a series is padding of
+a file of unequal lengths: the series ends before it. NaN inside a series
+is refused, or with `missing="interpolate"` filled linearly along the
+series (a gap at its start takes the first value). Infinite values and
+values beyond float32's range are refused.
+
+Labels are text, exactly as written (surrounding spaces aside): `1`, `01`,
+`1.0` and `1_0` are four classes. A missing-label marker (empty, or one of
+the missing-value texts) is refused with its row. Every problem is one
+SeriesFileError line: "<file>: row R, column C (<name>): <problem>;
+allowed: <what>", R the line number in the file.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES
+
+from attention_ts.core.io import atomic_output
+from attention_ts.core.stage import PipelineError
+
+LAYOUTS = ("auto", "wide", "long", "tsv", "ucr")
+HEADERS = ("auto", "yes", "no")
+SUFFIXES = (".csv", ".tsv", ".ts", ".arff")
+AEON_SUFFIXES = (".ts", ".arff")
+MISSING_POLICIES = ("refuse", "interpolate")
+MIN_POINTS = 2  # standardizing a series needs a spread
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+NA_TEXTS = frozenset({*STR_NA_VALUES, "?"})  # what reads as a missing value or label
+LONG_COLUMNS = ("t", "value")
+NUMBERS = (
+    "finite numbers (missing values: fill them in, drop the series, or in the pipeline set "
+    "dataset.missing: interpolate)"
+)
+TS_LAYOUT = (
+    "a .ts file as aeon reads it: header lines (@problemName, @classLabel true <classes>, ...), "
+    "then @data, then one series per line, channels separated by ':' and the label last"
+)
+ARFF_LAYOUT = "an .arff file as aeon reads it: @attribute lines, then @data, one series per line"
+
+
+class SeriesFileError(PipelineError):
+    """A series file the reader cannot accept: "<path>: row R, column C (<name>): <problem>;
+    allowed: <what>", the parts that do not apply left out. `unit` names what the column
+    counts ("channel" in a .ts file)."""
+
+    def __init__(
+        self,
+        path: Path,
+        problem: str,
+        allowed: str,
+        row: int | None = None,
+        column: int | None = None,
+        name: str | None = None,
+        unit: str = "column",
+    ) -> None:
+        where = [] if row is None else [f"row {row}"]
+        if column is not None:
+            where.append(f"{unit} {column}" + (f" ({name})" if name else ""))
+        place = f"{path}: {', '.join(where)}" if where else str(path)
+        super().__init__(f"{place}: {problem}; allowed: {allowed}")
+
+
+class Series(NamedTuple):
+    """Series read from a file, checked."""
+
+    values: np.ndarray  # (n, channels, points) float32, zero past each series' length
+    lengths: np.ndarray  # (n,) int64 valid points, >= MIN_POINTS
+    ids: list[str]  # (n,) the id column's text, else the line number as text
+    rows: list[int]  # (n,) 1-based line of each series in the file (long: its first line)
+    labels: list[str] | None  # (n,) as written, stripped; None when the file has none
+
+
+def show(text: str) -> str:
+    """A cell's text for a message: quoted, escapes visible, cut at 20 characters."""
+    return repr(text if len(text) <= 20 else text[:20] + "...")
+
+
+def iter_series(
+    path: Path,
+    batch_size: int,
+    *,
+    layout: str = "auto",
+    header: str = "auto",
+    label_column: str = "label",
+    label_required: bool = False,
+    id_column: str = "id",
+    channel_column: str = "channel",
+    missing: str = "refuse",
+) -> Iterator[Series]:
+    """The series of `path`, `batch_size` at a time (see the module's docstring for layouts).
+
+    A wide or UCR CSV is read a batch at a time, so memory is bounded by the
+    batch; long CSV, .ts and .arff files are read whole. `label_column` is
+    the label column of a CSV: read when present, required with
+    `label_required` (a .ts file must then declare labels). Raises
+    SeriesFileError (file, row, column, what is allowed).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if layout == "auto" and suffix not in SUFFIXES:
+        raise SeriesFileError(
+            path,
+            f"the extension {suffix!r} is none of the formats read" if suffix else "no extension",
+            "a .csv (wide or long), a UCR .tsv, or a .ts or .arff file (aeon's formats)",
+        )
+    if not path.is_file():
+        raise SeriesFileError(path, "not found, or not a file", "an existing file")
+    options = (label_column, label_required, id_column, missing)
+    if layout == "auto" and suffix in AEON_SUFFIXES:
+        yield from batches(read_aeon(path, label_required, missing), batch_size)
+    elif layout in ("tsv", "ucr") or (layout == "auto" and suffix == ".tsv"):
+        yield from read_table(path, batch_size, "ucr" if layout == "ucr" else "tsv", "no", options)
+    else:
+        names = header_names(path, header)
+        if layout == "long" or (layout == "auto" and {id_column, *LONG_COLUMNS} <= set(names)):
+            found = read_long(path, names, channel_column, options)
+            yield from batches(found, batch_size)
+        else:
+            yield from read_table(path, batch_size, "wide", header, options)
+
+
+def read_series(path: Path, **options: object) -> Series:
+    """The whole file as one `Series` (`iter_series`' batches joined, padded to one width)."""
+    parts = list(iter_series(path, 2**62, **options))
+    return parts[0] if len(parts) == 1 else join(parts)
+
+
+def join(parts: list[Series]) -> Series:
+    """Several `Series` as one, padded with zeros to the widest."""
+    width = max(part.values.shape[2] for part in parts)
+    values = np.concatenate(
+        [np.pad(p.values, ((0, 0), (0, 0), (0, width - p.values.shape[2]))) for p in parts]
+    )
+    labels = None if parts[0].labels is None else [x for p in parts for x in p.labels]
+    return Series(
+        values,
+        np.concatenate([p.lengths for p in parts]),
+        [x for p in parts for x in p.ids],
+        [x for p in parts for x in p.rows],
+        labels,
+    )
+
+
+def batches(found: Series, size: int) -> Iterator[Series]:
+    for start in range(0, len(found.ids), size):
+        part = slice(start, start + size)
+        labels = None if found.labels is None else found.labels[part]
+        yield Series(
+            found.values[part], found.lengths[part], found.ids[part], found.rows[part], labels
+        )
+
+
+def read_csv(path: Path, **options: object) -> pd.DataFrame | pd.io.parsers.TextFileReader:
+    """pandas.read_csv with every number exact, blank lines kept (so index + offset = line),
+    '?' missing too; its errors and warnings become SeriesFileError."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path,
+                float_precision="round_trip",
+                skip_blank_lines=False,
+                index_col=False,
+                na_values=["?"],
+                encoding="utf-8",
+                **options,
+            )
+    except Exception as error:
+        raise csv_error(path, error) from None
+
+
+def csv_error(path: Path, error: Exception) -> SeriesFileError:
+    """A pandas exception (or ParserWarning) while reading `path` as one SeriesFileError."""
+    text = " ".join(str(error).split())
+    if isinstance(error, UnicodeDecodeError):
+        raw = path.read_bytes()
+        try:
+            raw.decode("utf-8")
+            start = 0
+        except UnicodeDecodeError as found:
+            start = found.start
+        row = raw[:start].count(b"\n") + 1
+        return SeriesFileError(
+            path, f"byte 0x{raw[start]:02x} is not UTF-8", "UTF-8 text (save it as UTF-8)", row
+        )
+    if found := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text):
+        expected, row, seen = found.groups()
+        return SeriesFileError(
+            path,
+            f"{seen} fields, the header has {expected}",
+            f"{expected} fields in every line (is a cell missing or extra?)",
+            int(row),
+        )
+    if isinstance(error, pd.errors.ParserWarning) or "does not match length" in text:
+        return SeriesFileError(
+            path,
+            "a line has more fields than the header",
+            "as many fields in every line as the header names",
+        )
+    if isinstance(error, pd.errors.EmptyDataError):
+        return SeriesFileError(path, "no series", "at least one series")
+    if isinstance(error, OSError):
+        return SeriesFileError(
+            path, f"cannot read it ({error.strerror or error})", "a readable file"
+        )
+    return SeriesFileError(path, f"pandas cannot read it ({text})", "a CSV file, UTF-8")
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "_" not in text
+
+
+def header_names(path: Path, header: str) -> list[str]:
+    """The first line's cells, as pandas reads a header; [] when `header` says there is none."""
+    if header == "no":
+        return []
+    names = [str(name) for name in read_csv(path, nrows=0).columns]
+    if header == "yes" or not names or not all(map(is_number, names)):
+        return names
+    numbers = [float(name) for name in names]
+    if numbers in (
+        [float(k) for k in range(len(names))],
+        [float(k + 1) for k in range(len(names))],
+    ):
+        raise SeriesFileError(
+            path,
+            f"the first line is {names[0]}, {names[1] if len(names) > 1 else ''}, ...: column "
+            "names as pandas writes them for an array, or a series?",
+            "--header yes (it names the columns) or --header no (it is a series)",
+            1,
+        )
+    return []  # all numbers: a series, no header (numpy.savetxt)
+
+
+def read_table(
+    path: Path, batch_size: int, layout: str, header: str, options: tuple
+) -> Iterator[Series]:
+    """Wide CSV or UCR/TSV series, a chunk of `batch_size` lines at a time."""
+    label_column, label_required, id_column, missing = options
+    names = header_names(path, header) if layout == "wide" else []
+    if layout == "wide" and not names and label_required:
+        raise SeriesFileError(
+            path,
+            "the first line is all numbers: the file seems to have no header row",
+            f"a header row naming the columns, {label_column!r} among them",
+            1,
+        )
+    if names:
+        index = names[0] if names[0] == "Unnamed: 0" else None  # pandas' index column
+        ids = id_column if id_column in names else index
+        labels = label_column if label_column in names else None
+        if label_required and labels is None:
+            shown = ", ".join(map(show, names[:5])) + (", ..." if len(names) > 5 else "")
+            raise SeriesFileError(
+                path,
+                f"no column {label_column!r} in the header ({shown})",
+                f"a label column named {label_column!r} (dataset.label_column)",
+                1,
+            )
+        text = {name: str for name in (ids, labels) if name is not None}
+        chunks = read_csv(path, dtype=text, chunksize=batch_size)
+        offset = 2  # the header is line 1
+    else:
+        sep = "\t"
+        if layout == "ucr":
+            with open(path, encoding="utf-8", errors="replace") as stream:
+                sep = "\t" if "\t" in stream.readline() else ","
+        ids, labels = None, (None if layout == "wide" else 0)
+        text = {} if labels is None else {0: str}
+        chunks = read_csv(path, header=None, sep=sep, dtype=text, chunksize=batch_size)
+        offset = 1
+    seen: dict[str, int] = {}
+    empty = True
+    try:
+        for chunk in chunks:
+            chunk = chunk[~chunk.isna().all(axis=1).to_numpy()]  # blank lines
+            if chunk.empty:
+                continue
+            empty = False
+            rows = (chunk.index.to_numpy() + offset).tolist()
+            columns = list(chunk.columns)
+            kept = [k for k, name in enumerate(columns) if name not in (ids, labels)]
+            values = numbers(path, chunk.iloc[:, kept], rows, [k + 1 for k in kept])
+            if ids is None:
+                found_ids = [str(row) for row in rows]
+            else:
+                found_ids = texts(path, chunk[ids], "id", rows, columns.index(ids) + 1)
+                unique(path, found_ids, rows, seen)
+            found_labels = None
+            if labels is not None:
+                found_labels = texts(path, chunk[labels], "label", rows, columns.index(labels) + 1)
+            yield checked(path, values[:, None, :], found_ids, rows, found_labels, missing)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as error:
+        raise csv_error(path, error) from None
+    if empty:
+        raise SeriesFileError(path, "no series", "at least one series")
+
+
+def numbers(path: Path, frame: pd.DataFrame, rows: list[int], columns: list[int]) -> np.ndarray:
+    """The cells of `frame` (n, m) as float64; a cell that is no number: SeriesFileError at its
+    row (`rows`, (n,)) and file column (`columns`, (m,), 1-based)."""
+    try:
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (ValueError, TypeError):
+        pass
+    for k, name in enumerate(frame.columns):
+        cells = frame[name]
+        parsed = pd.to_numeric(cells.where(cells.map(lambda c: "_" not in str(c))), errors="coerce")
+        bad = np.flatnonzero(parsed.isna().to_numpy() & cells.notna().to_numpy())
+        if bad.size:
+            text = str(cells.iloc[bad[0]])
+            label = None if isinstance(name, int) else str(name)
+            raise SeriesFileError(
+                path, f"{show(text)} is not a number", NUMBERS, rows[bad[0]], columns[k], label
+            )
+    raise AssertionError("a column pandas could not convert held only numbers")
+
+
+def texts(path: Path, cells: pd.Series, kind: str, rows: list[int], column: int) -> list[str]:
+    """An id or label column as stripped text; a missing one (empty, NA, ...) is refused."""
+    found = [None if pd.isna(cell) else str(cell).strip() for cell in cells]
+    for text, row in zip(found, rows):
+        if not text or text in NA_TEXTS:
+            raise SeriesFileError(
+                path,
+                f"missing {kind} ({show(text or '')} is a missing-value marker)",
+                f"a {kind} for every series (empty, ?, NA, NaN, null and the like are not {kind}s)",
+                row,
+                column,
+                str(cells.name) if not isinstance(cells.name, int) else None,
+            )
+    return found
+
+
+def unique(path: Path, ids: list[str], rows: list[int], seen: dict[str, int]) -> None:
+    """Refuse an id already seen (in this chunk or an earlier one); remember the new ones."""
+    for series_id, row in zip(ids, rows):
+        first = seen.setdefault(series_id, row)
+        if first != row:
+            raise SeriesFileError(
+                path,
+                f"id {show(series_id)} is already the id of row {first}",
+                "a different id for every series",
+                row,
+            )
+
+
+def checked(
+    path: Path,
+    values: np.ndarray,
+    ids: list[str],
+    rows: list[int],
+    labels: list[str] | None,
+    missing: str,
+    unit: str = "column",
+) -> Series:
+    """`Series` of `values` (n, channels, width) float64, NaN past each series' end; every value
+    checked, NaN inside a series refused or interpolated (`missing`)."""
+    nan = np.isnan(values)  # (n, channels, width)
+    present = ~nan.all(axis=1)  # (n, width)
+    lengths = values.shape[2] - np.argmax(present[:, ::-1], axis=1)  # (n,) past the last value
+    lengths[~present.any(axis=1)] = 0
+    with np.errstate(invalid="ignore"):
+        wild = ~nan & ~(np.abs(values) <= FLOAT32_MAX)  # infinite or beyond float32
+    inside = np.arange(values.shape[2]) < lengths[:, None, None]  # (n, 1, width)
+    for problem, where in (("wild", wild), ("missing", nan & inside)):
+        if where.any() and not (problem == "missing" and missing == "interpolate"):
+            series, channel, point = (int(i) for i in np.argwhere(where)[0])
+            refuse(path, values[series], rows[series], channel, point, lengths[series], unit)
+    short = np.flatnonzero(lengths < MIN_POINTS)
+    if short.size:
+        k = int(short[0])
+        raise SeriesFileError(
+            path,
+            f"a series of {lengths[k]} point{'' if lengths[k] == 1 else 's'}",
+            f"at least {MIN_POINTS} points in every series",
+            rows[k],
+        )
+    for k in np.flatnonzero((nan & inside).any(axis=(1, 2))):
+        empty = np.flatnonzero(nan[k][:, : lengths[k]].all(axis=1))
+        if empty.size:
+            raise SeriesFileError(
+                path,
+                f"{unit} {empty[0] + 1} has no value to interpolate from"
+                if unit == "channel"
+                else "no value to interpolate from",
+                "at least one value in every channel of a series",
+                rows[k],
+            )
+        values[k] = interpolated(values[k], int(lengths[k]))
+    values = np.where(inside, values, 0).astype(np.float32)
+    return Series(values, lengths.astype(np.int64), ids, rows, labels)
+
+
+def refuse(
+    path: Path, values: np.ndarray, row: int, channel: int, point: int, length: int, unit: str
+) -> None:
+    """Raise the SeriesFileError for value `point` of `channel` of one series (channels, width)."""
+    value = values[channel, point]
+    at = f"point {point + 1} of {length}"
+    if np.isnan(value):
+        problem, allowed = f"missing value at {at}", NUMBERS
+    else:
+        problem = f"{value:g} at {at} is not a finite number within float32's range"
+        allowed = f"finite numbers within +-{FLOAT32_MAX:.4g}"
+    if unit == "channel":
+        raise SeriesFileError(path, problem, allowed, row, channel + 1, unit="channel")
+    raise SeriesFileError(path, problem, allowed, row)
+
+
+def interpolated(values: np.ndarray, length: int) -> np.ndarray:
+    """One series (channels, width) with NaN before `length` filled linearly, channel by channel
+    (a gap at the start takes the first value); every channel has a value."""
+    steps = np.arange(length)
+    for line in values:
+        valid = ~np.isnan(line[:length])
+        line[:length] = np.interp(steps, steps[valid], line[:length][valid])
+    return values
+
+
+def read_long(path: Path, names: list[str], channel_column: str, options: tuple) -> Series:
+    """A long CSV (one point per line) as series (channels, points), each in t order."""
+    label_column, label_required, id_column, missing = options
+    needed = [id_column, *LONG_COLUMNS] + ([label_column] if label_required else [])
+    absent = [name for name in needed if name not in names]
+    extra = [n for n in names if n not in (*needed, label_column, channel_column)]
+    if absent or extra:
+        raise SeriesFileError(
+            path,
+            f"the long layout's header lacks {', '.join(map(show, absent))}"
+            if absent
+            else f"column {show(extra[0])} is none of the long layout's",
+            f"the columns {', '.join(needed)} (any order), and optionally "
+            f"{label_column!r} and {channel_column!r}",
+            1,
+        )
+    labels = label_column if label_column in names else None
+    channel = channel_column if channel_column in names else None
+    text = {name: str for name in (id_column, labels, channel) if name}
+    frame = read_csv(path, dtype=text)
+    frame = frame[~frame.isna().all(axis=1).to_numpy()]
+    frame["row"] = frame.index.to_numpy() + 2
+    rows = frame["row"].tolist()
+    frame[id_column] = texts(path, frame[id_column], "id", rows, names.index(id_column) + 1)
+    frame["t"] = numbers(path, frame[["t"]], rows, [names.index("t") + 1])[:, 0]
+    frame["value"] = numbers(path, frame[["value"]], rows, [names.index("value") + 1])[:, 0]
+    if labels:
+        frame[labels] = texts(path, frame[labels], "label", rows, names.index(labels) + 1)
+    if channel:
+        frame[channel] = texts(path, frame[channel], "channel", rows, names.index(channel) + 1)
+        order = list(dict.fromkeys(frame[channel]))
+        if all(map(is_number, order)):
+            order = sorted(order, key=float)
+    else:
+        channel, order = "channel", ["1"]
+        frame[channel] = "1"
+    if frame["t"].isna().any():
+        row = int(frame.loc[frame["t"].isna(), "row"].iloc[0])
+        raise SeriesFileError(path, "missing t", "a number t on every line", row)
+    duplicated = frame.duplicated([id_column, channel, "t"], keep="first")
+    if duplicated.any():
+        at = frame[duplicated].iloc[0]
+        raise SeriesFileError(
+            path,
+            f"t = {at['t']:g} of series {show(at[id_column])} repeats an earlier line",
+            "each t once per series and channel",
+            int(at["row"]),
+        )
+    ids, first_rows, series_labels, arrays = [], [], [], []
+    for series_id, points in frame.groupby(id_column, sort=False):
+        table = points.pivot(index="t", columns=channel, values="value")  # (points, channels)
+        if set(table.columns) != set(order):
+            raise SeriesFileError(
+                path,
+                f"series {show(series_id)} has the channels {', '.join(map(show, table.columns))}, "
+                f"the file {', '.join(map(show, order))}",
+                "the same channels in every series",
+                int(points["row"].iloc[0]),
+            )
+        if len(points) != table.size:
+            raise SeriesFileError(
+                path,
+                f"the channels of series {show(series_id)} have different t values",
+                "the same t values in every channel of a series",
+                int(points["row"].iloc[0]),
+            )
+        if labels and points[labels].nunique() > 1:
+            raise SeriesFileError(
+                path,
+                f"series {show(series_id)} has the labels "
+                f"{', '.join(map(show, points[labels].unique()))}",
+                "one label per series",
+                int(points["row"].iloc[0]),
+            )
+        ids.append(series_id)
+        first_rows.append(int(points["row"].iloc[0]))
+        series_labels.append(points[labels].iloc[0] if labels else None)
+        arrays.append(table[order].to_numpy(dtype=np.float64).T)  # (channels, points)
+    width = max(array.shape[1] for array in arrays)
+    values = np.full((len(arrays), len(order), width), np.nan)
+    for k, array in enumerate(arrays):
+        values[k, :, : array.shape[1]] = array
+    return checked(path, values, ids, first_rows, series_labels if labels else None, missing)
+
+
+def read_aeon(path: Path, label_required: bool, missing: str) -> Series:
+    """A .ts or .arff file through aeon's loader; a .ts file's header and labels checked here.
+
+    Labels: with `label_required` a .ts file must declare them (`@classLabel
+    true ...`); otherwise they are read when declared (None without them).
+    """
+    ts = path.suffix.lower() == ".ts"
+    layout = TS_LAYOUT if ts else ARFF_LAYOUT
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SeriesFileError(path, f"cannot read it ({error.strerror})", layout) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        row = raw[: error.start].count(b"\n") + 1
+        raise SeriesFileError(
+            path, f"byte 0x{raw[error.start]:02x} is not UTF-8", "UTF-8 text", row
+        ) from None
+    lines = text.split("\n")
+    comment = "#" if ts else "%"
+    starts = [k for k, line in enumerate(lines) if line.strip().lower().startswith("@data")]
+    if not starts:
+        raise SeriesFileError(path, "no @data line", layout)
+    head = lines[: starts[0] + 1]
+    rows = [
+        k + 1
+        for k in range(starts[0] + 1, len(lines))
+        if lines[k].strip() and not lines[k].strip().startswith(comment)
+    ]
+    if not rows:
+        raise SeriesFileError(path, "no series after @data", "at least one series", starts[0] + 1)
+    declared = ts_classes(path, head, label_required) if ts else None
+    with tempfile.TemporaryDirectory() as folder:
+        clean = Path(folder) / f"clean{path.suffix.lower()}"  # the header and the series only
+        clean.write_text("\n".join([*head, *(lines[row - 1] for row in rows)]) + "\n")
+        data, aeon_labels = load_aeon(path, clean, rows, ts)
+    if ts:
+        labels = None if declared is None else ts_labels(path, lines, rows, declared)
+    else:
+        labels = [str(label).strip() for label in aeon_labels] if len(aeon_labels) else None
+    if labels is not None:
+        for label, row in zip(labels, rows):
+            if not label or label in NA_TEXTS:
+                raise SeriesFileError(
+                    path,
+                    f"missing label ({show(label)} is a missing-value marker)",
+                    "a label after every series (empty, ?, NA, NaN, null and the like are not "
+                    "labels)",
+                    row,
+                )
+    series = list(data)
+    channels = series[0].shape[0]
+    width = max(s.shape[1] for s in series)
+    values = np.full((len(series), channels, width), np.nan)
+    for k, (one, row) in enumerate(zip(series, rows)):
+        if one.shape[0] != channels:
+            raise SeriesFileError(
+                path,
+                f"{one.shape[0]} channels, the first series {channels}",
+                "the same number of channels in every series",
+                row,
+            )
+        values[k, :, : one.shape[1]] = one
+    return checked(path, values, [str(row) for row in rows], rows, labels, missing, "channel")
+
+
+def ts_classes(path: Path, head: list[str], label_required: bool) -> list[str] | None:
+    """The labels a .ts header declares (`@classLabel true a "b c"`, quotes as in a shell), or
+    None for `@classLabel false`; a header with timestamps or regression targets is refused."""
+    tags = {}
+    for line in head:
+        words = shlex.split(line, posix=True) if line.strip().startswith("@") else []
+        if words:
+            tags[words[0].lower()] = words[1:]
+    if tags.get("@timestamps", ["false"])[:1] == ["true"]:
+        raise SeriesFileError(
+            path,
+            "@timeStamps true: series with timestamps",
+            "a .ts file without timestamps (@timeStamps false)",
+        )
+    if tags.get("@targetlabel", ["false"])[:1] == ["true"]:
+        raise SeriesFileError(
+            path,
+            "@targetLabel true: regression targets, not class labels",
+            "a classification file: @classLabel true, then the class names",
+        )
+    declared = tags.get("@classlabel")
+    if declared is None or declared[:1] != ["true"]:
+        if label_required or declared is None:
+            found = "no @classLabel line" if declared is None else "@classLabel false"
+            raise SeriesFileError(
+                path,
+                f"{found} in the header"
+                + (
+                    "" if label_required else " (aeon would read each line's last field as a label)"
+                ),
+                "a header line @classLabel true, then the class names, and a label after each "
+                "series" + ("" if label_required else "; or @classLabel false (no labels)"),
+            )
+        return None
+    return declared[1:]
+
+
+def ts_labels(path: Path, lines: list[str], rows: list[int], declared: list[str]) -> list[str]:
+    """Each .ts series' label as written after its line's last ':' (quotes as in the header),
+    checked against the header's `declared` labels."""
+    labels = []
+    for row in rows:
+        line = lines[row - 1].strip()
+        label = line[line.rfind(":") + 1 :].strip()
+        if label[:1] in "\"'" and label:
+            label = " ".join(shlex.split(label))
+        if label not in declared:
+            listed = " ".join(map(shlex.quote, declared[:10])) + (
+                " ..." if len(declared) > 10 else ""
+            )
+            raise SeriesFileError(
+                path,
+                f"label {show(label)} is not a class of the header's @classLabel ({listed})",
+                "the labels @classLabel lists, as written there (case counts), after the last ':'",
+                row,
+            )
+        labels.append(label)
+    return labels
+
+
+CASE = re.compile(r"\bcase(?: number)? (\d+)")  # aeon's 1-based series count in a message
+
+
+def load_aeon(
+    path: Path, clean: Path, rows: list[int], ts: bool
+) -> tuple[list | np.ndarray, np.ndarray]:
+    """aeon's (series, labels) of the cleaned copy `clean` of `path`; its exceptions become one
+    SeriesFileError naming the row."""
+    from aeon.datasets import load_from_arff_file, load_from_ts_file  # numba: a slow import
+
+    try:
+        return (load_from_ts_file if ts else load_from_arff_file)(str(clean))
+    except (OSError, ValueError, IndexError, TypeError) as error:
+        message = " ".join(str(error).split())
+    case = CASE.search(message)
+    row = rows[int(case.group(1)) - 1] if case and int(case.group(1)) <= len(rows) else None
+    if found := re.search(r"Expecting (\d+) but have read (\d+)", message):
+        expected, read = found.groups()
+        problem = (
+            f"{read} channels, the first series {expected} (a label missing after the last ':'?)"
+        )
+        allowed = "the same number of channels (separated by ':') in every series, then the label"
+    elif found := re.search(
+        r"Saw (\d+) in the first channel but (\d+) in the channel (\d+)", message
+    ):
+        first, points, channel = found.groups()
+        problem = f"{points} points in channel {int(channel) + 1}, {first} in channel 1"
+        allowed = "the same number of points in every channel of a series (and with "
+        allowed += "@equalLength true, in every series)"
+    elif found := re.search(r"could not convert string to float: '(.*)'", message):
+        problem, allowed = f"{show(found.group(1))} is not a number", NUMBERS
+    elif re.search(r"shape \((\d+),\) into shape \((\d+),\)", message):
+        problem = "series of different lengths"
+        allowed = "series of equal length (aeon's .arff loader reads no others)"
+    else:
+        loader = "load_from_ts_file" if ts else "load_from_arff_file"
+        problem, allowed = (
+            f"aeon's {loader} refused it ({message})",
+            TS_LAYOUT if ts else ARFF_LAYOUT,
+        )
+    raise SeriesFileError(path, problem, allowed, row)
+
+
+def write_series(path: Path, found: Series, layout: str = "wide") -> None:
+    """Write `found` as a wide or long CSV, or a UCR .tsv, that `read_series` reads back (for
+    tests, benchmarks and examples). Values with 9 significant digits, which float32 survives.
+    """
+    columns = {}
+    if layout != "tsv":
+        columns["id"] = found.ids
+    if found.labels is not None:
+        columns["label"] = found.labels
+    n, channels, width = found.values.shape
+    if layout == "long":
+        frame = pd.DataFrame(
+            [
+                (
+                    found.ids[k],
+                    t,
+                    found.values[k, 0, t],
+                    *([found.labels[k]] if found.labels else []),
+                )
+                for k in range(n)
+                for t in range(int(found.lengths[k]))
+            ],
+            columns=["id", "t", "value", *(["label"] if found.labels else [])],
+        )
+    else:
+        values = np.where(np.arange(width) < found.lengths[:, None], found.values[:, 0], np.nan)
+        frame = pd.concat(
+            [pd.DataFrame(columns), pd.DataFrame(values, columns=[f"v{i}" for i in range(width)])],
+            axis=1,
+        )
+    with atomic_output(path) as tmp:
+        frame.to_csv(
+            tmp,
+            sep="\t" if layout == "tsv" else ",",
+            header=layout != "tsv",
+            index=False,
+            float_format="%.9g",
+        )
