@@ -21,7 +21,7 @@ import torch
 from attention_ts.config.params import load_params
 from attention_ts.core.io import atomic_output, write_json
 from attention_ts.core.stage import run
-from attention_ts.data.dataset import load_dataset
+from attention_ts.data.dataset import load_dataset, source_line
 from attention_ts.explain.maps import heatmap_rows, localization_report
 from attention_ts.explain.plotting import save_argmax_histogram, save_heatmap_grid
 from attention_ts.models.classifiers import load_model
@@ -33,6 +33,7 @@ PLOTS_DIR = Path("plots/localization")
 
 
 def main() -> None:
+    print(source_line(SPLIT_DIR))
     params = load_params()
     torch.set_num_threads(params.train.threads)
     test = load_dataset(SPLIT_DIR, "test")

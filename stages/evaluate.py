@@ -7,7 +7,8 @@ metrics at it (tuned on val, never on test); the ROC and precision-recall
 curves (`metrics.curves`: of the positive class, or micro-averaged over the
 classes); and one row per test series (id, label and prediction as class
 names, then p_<class>, its probability of each class), which is also the
-data of the confusion-matrix plot.
+data of the confusion-matrix plot. metrics/evaluate.json also names the
+train and test files the series came from, with their SHA-256 (`data`).
 """
 
 import csv
@@ -16,9 +17,9 @@ from pathlib import Path
 import torch
 
 from attention_ts.config.params import load_params
-from attention_ts.core.io import atomic_output, write_json
+from attention_ts.core.io import atomic_output, read_json, write_json
 from attention_ts.core.stage import run
-from attention_ts.data.dataset import load_dataset
+from attention_ts.data.dataset import SOURCE_FILE, load_dataset, source_line
 from attention_ts.models.classifiers import load_model
 from attention_ts.training.evaluation import evaluate_model
 from attention_ts.training.metrics import curves, predicted_classes
@@ -30,6 +31,7 @@ PLOTS_DIR = Path("plots/evaluate")
 
 
 def main() -> None:
+    print(source_line(SPLIT_DIR))
     params = load_params()
     torch.set_num_threads(params.train.threads)
     val, test = (load_dataset(SPLIT_DIR, name) for name in ("val", "test"))
@@ -47,7 +49,7 @@ def main() -> None:
         for row, prediction, p in zip(test.table, predicted, probabilities.tolist()):
             names = classes[row["label"]], classes[prediction]
             writer.writerow([row["id"], *names, *(f"{value:.6f}" for value in p)])
-    write_json(METRICS, metrics)
+    write_json(METRICS, {**metrics, "data": read_json(SPLIT_DIR / SOURCE_FILE, "run `dvc repro`")})
     print(", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float)))
 
 

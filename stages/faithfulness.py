@@ -18,7 +18,7 @@ import torch
 from attention_ts.config.params import load_params
 from attention_ts.core.io import atomic_output, write_json
 from attention_ts.core.stage import run
-from attention_ts.data.dataset import load_dataset
+from attention_ts.data.dataset import load_dataset, source_line
 from attention_ts.explain.faithfulness import faithfulness_report
 from attention_ts.explain.faithfulness_summary import headline
 from attention_ts.explain.plotting import save_randomization_plot, save_removal_curves
@@ -31,6 +31,7 @@ PLOTS_DIR = Path("plots/faithfulness")
 
 
 def main() -> None:
+    print(source_line(SPLIT_DIR))
     params = load_params()
     torch.set_num_threads(params.train.threads)
     test = load_dataset(SPLIT_DIR, "test")

@@ -20,7 +20,7 @@ from pathlib import Path
 from attention_ts.config.params import MODEL_NAMES, load_params
 from attention_ts.core.io import atomic_output, write_json
 from attention_ts.core.stage import PipelineError, run
-from attention_ts.data.dataset import load_dataset
+from attention_ts.data.dataset import load_dataset, source_line
 from attention_ts.explain.faithfulness import faithfulness_report
 from attention_ts.explain.maps import heatmap_rows, localization_report
 from attention_ts.results.comparison import CURVES_FILE, FIT_DIR, HEATMAP_FILE, save_heatmaps
@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("model", choices=MODEL_NAMES)
     name = parser.parse_args(argv).model
+    print(source_line(SPLIT_DIR))
     params = load_params()
     if name not in params.compare:
         raise PipelineError(

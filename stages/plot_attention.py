@@ -20,7 +20,7 @@ import torch
 from attention_ts.config.params import load_params
 from attention_ts.core.io import atomic_output
 from attention_ts.core.stage import run
-from attention_ts.data.dataset import load_dataset
+from attention_ts.data.dataset import load_dataset, source_line
 from attention_ts.explain.maps import series_views
 from attention_ts.explain.plotting import SeriesView, file_names, save_grid_plot, save_series_plot
 from attention_ts.models.classifiers import load_model
@@ -39,6 +39,7 @@ def save_plots(rows: list[list[SeriesView]], classes: tuple[str, ...], folder: P
 
 
 def main() -> None:
+    print(source_line(SPLIT_DIR))
     params = load_params()
     torch.set_num_threads(params.train.threads)
     test = load_dataset(SPLIT_DIR, "test")

@@ -6,6 +6,7 @@ and train and validation are carved from the train file, stratified and
 seeded, in the proportion split.train : split.val.
 """
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +14,21 @@ import numpy as np
 from attention_ts.config.params import check_split_sizes, load_params
 from attention_ts.core.io import atomic_output
 from attention_ts.core.stage import run
-from attention_ts.data.dataset import SPLITS, load_dataset, save_dataset, split
+from attention_ts.data.dataset import (
+    SOURCE_FILE,
+    SPLITS,
+    load_dataset,
+    save_dataset,
+    source_line,
+    split,
+)
 
 INPUT = Path("data/generated")
 OUTPUT = Path("data/split")
 
 
 def main() -> None:
+    print(source_line(INPUT))
     params = load_params().split
     dataset = load_dataset(INPUT, "series", lazy=True)
     test_file = (INPUT / "test.npy").exists()
@@ -35,6 +44,8 @@ def main() -> None:
         test = load_dataset(INPUT, "test", lazy=True)
         parts["test"] = (test, np.arange(len(test.table)))
     with atomic_output(OUTPUT) as tmp:
+        tmp.mkdir()
+        shutil.copyfile(INPUT / SOURCE_FILE, tmp / SOURCE_FILE)
         for name in SPLITS:
             source, index = parts[name]
             save_dataset(tmp, name, source, index)

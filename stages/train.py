@@ -17,7 +17,8 @@ from dvclive import Live
 from attention_ts.config.params import load_params
 from attention_ts.core.io import write_json
 from attention_ts.core.stage import run
-from attention_ts.data.dataset import load_dataset
+from attention_ts.data.checks import check_fits
+from attention_ts.data.dataset import load_dataset, source_line
 from attention_ts.models.classifiers import count_parameters, save_model
 from attention_ts.training import distributed
 from attention_ts.training.loop import EpochStats, fit_model, resolve_device
@@ -29,11 +30,14 @@ SUMMARY = Path("metrics/train.json")
 
 
 def main() -> None:
+    print(source_line(SPLIT_DIR))
     params = load_params()
     if params.train.processes > 1 and not distributed.launched():
         distributed.check_devices(params.train.processes, resolve_device(params.train.device))
         raise SystemExit(distributed.relaunch(params.train.processes, "stages.train"))
     train_set, val_set = (load_dataset(SPLIT_DIR, name, lazy=True) for name in ("train", "val"))
+    shortest = int(min(train_set.lengths.min(), val_set.lengths.min()))
+    check_fits(params.model, params.train, train_set.series.shape[1:], shortest)  # before Live
     with distributed.process_group(resolve_device(params.train.device)) as device:
         if distributed.world()[0] == 0:
             with Live(str(CURVES_DIR), dvcyaml=False, save_dvc_exp=False, report=None) as live:
