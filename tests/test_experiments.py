@@ -189,7 +189,7 @@ class Runs:
         self.files: dict[str, bytes | None] = {".dvc/config": b""}  # None: removed
         self.files.update({path: text.encode() for path, text in DVC_YAML.items()})
         if not Path(".git").exists():
-            subprocess.run(["git", "init", "-q"], check=True)
+            _git("init", "-q")
 
     def copy(self) -> Runs:
         return copy.deepcopy(self)
@@ -254,9 +254,15 @@ class Runs:
             value = value[part]
         return value
 
-    def commit(self, name: str) -> dict:
-        """Commit this state as it is; its record in `dvc exp show --json`, named `name`."""
-        subprocess.run(["git", "rm", "-rqf", "--ignore-unmatch", "."], check=True)
+    def commit(self, name: str, baseline: str | None = None) -> dict:
+        """Commit this state; its record in `dvc exp show --json`, named `name`.
+
+        With `baseline` (a commit), as DVC keeps an experiment of it: a commit on
+        top of it, named by a ref under refs/exps/; HEAD is left at `baseline`.
+        """
+        if baseline:
+            _git("checkout", "-q", "--detach", baseline)
+        _git("rm", "-rqf", "--ignore-unmatch", ".")
         for path, data in self.files.items():
             if data is not None:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -265,21 +271,27 @@ class Runs:
         for path, lock in self.locks.items():
             if lock:
                 write_params(Path(path), {"schema": "2.0", **lock})
-        subprocess.run(["git", "add", "-A"], check=True)
-        subprocess.run(["git", "commit", "-qm", name, "--allow-empty"], check=True)
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+        _git("add", "-A")
+        _git("commit", "-qm", name, "--allow-empty")  # an experiment that changed nothing
+        rev = _git("rev-parse", "HEAD").strip()
+        if baseline:
+            _git("update-ref", f"refs/exps/{baseline[:2]}/{baseline[2:]}/{name}", rev)
+            _git("checkout", "-q", "--detach", baseline)
         metrics = {
             path: {"data": json.loads(data)}
             for path, data in self.files.items()
             if path.startswith("metrics/") and data is not None
         }
         params = {"params.yaml": {"data": self.params}}
-        return {"rev": rev.strip(), "name": name, "data": {"metrics": metrics, "params": params}}
+        return {"rev": rev, "name": name, "data": {"metrics": metrics, "params": params}}
 
 
-@pytest.fixture
-def runs(tmp_path, monkeypatch) -> Runs:
-    """The baseline: every stage run at PARAMS, not yet committed; in a new git repository."""
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout
+
+
+def new_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runs:
+    """The baseline: every stage run at PARAMS, not committed; in a new git repository."""
     for key, value in IDENTITY.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
@@ -287,26 +299,31 @@ def runs(tmp_path, monkeypatch) -> Runs:
     return Runs().run()
 
 
-def _set(runs: Runs, key: str, value: object) -> Runs:
+@pytest.fixture
+def runs(tmp_path, monkeypatch) -> Runs:
+    return new_runs(tmp_path, monkeypatch)
+
+
+def set_param(runs: Runs, key: str, value: object) -> Runs:
     """`dvc exp run -S key=value` without running: params.yaml changed, nothing else."""
     section, _, name = key.partition(".")
     runs.params[section][name] = value
     return runs
 
 
-def _edit(runs: Runs, path: str, data: bytes | None) -> Runs:
+def edit_file(runs: Runs, path: str, data: bytes | None) -> Runs:
     """The file `path` changed to `data` (None: removed) with no stage run."""
     runs.files[path] = data
     return runs
 
 
-def _drop(runs: Runs, model: str) -> Runs:
+def drop_model(runs: Runs, model: str) -> Runs:
     """`-S '~compare.MODEL'`: its fit stage is gone from dvc.yaml, its lock entry stays."""
     del runs.params["compare"][model]
     return runs
 
 
-def _forget(runs: Runs, lock: str) -> Runs:
+def forget_lock(runs: Runs, lock: str) -> Runs:
     """The lock file `lock` removed: its stages never ran."""
     runs.locks[lock] = {}
     return runs
@@ -320,57 +337,57 @@ ON_OTHER_SPLIT = (
 CASES = {  # name: (the experiment made from the baseline, file, why it is stale: a regex; or None)
     "the baseline": (lambda r: r, COMPARISON, None),
     "the whole pipeline at another noise": (
-        lambda r: _set(r, "generate.noise", 0.2).run(),
+        lambda r: set_param(r, "generate.noise", 0.2).run(),
         COMPARISON,
         None,
     ),
     "the default pipeline alone at another noise: the baseline's comparison": (
-        lambda r: _set(r, "generate.noise", 0.1).run(*DEFAULT_PIPELINE),
+        lambda r: set_param(r, "generate.noise", 0.1).run(*DEFAULT_PIPELINE),
         COMPARISON,
         ON_OTHER_SPLIT,
     ),
     "...whose own train.json is current": (
-        lambda r: _set(r, "generate.noise", 0.1).run(*DEFAULT_PIPELINE),
+        lambda r: set_param(r, "generate.noise", 0.1).run(*DEFAULT_PIPELINE),
         "metrics/train.json",
         None,
     ),
     "the stage's param changed, nothing ran": (
-        lambda r: _set(r, "compare.mlp", {"lr": 0.1}),
+        lambda r: set_param(r, "compare.mlp", {"lr": 0.1}),
         COMPARISON,
         "stage compare/dvc.yaml:compare ran with another compare than params.yaml has",
     ),
     "an upstream stage's param changed, nothing ran": (
-        lambda r: _set(r, "generate.noise", 0.1),
+        lambda r: set_param(r, "generate.noise", 0.1),
         COMPARISON,
         "stage generate ran with another generate.noise than params.yaml has",
     ),
     "an upstream stage reran, the comparison did not": (
-        lambda r: _set(r, "split.train", 0.5).run("split"),
+        lambda r: set_param(r, "split.train", 0.5).run("split"),
         COMPARISON,
         ON_OTHER_SPLIT,
     ),
     "the file edited after the run": (
-        lambda r: _edit(r, COMPARISON, b'{"mlp": {"f1": 1.0}}'),
+        lambda r: edit_file(r, COMPARISON, b'{"mlp": {"f1": 1.0}}'),
         COMPARISON,
         "it was changed after stage compare/dvc.yaml:compare wrote it",
     ),
     "a file no stage writes": (
-        lambda r: _edit(r, "metrics/notes.json", b"{}"),
+        lambda r: edit_file(r, "metrics/notes.json", b"{}"),
         "metrics/notes.json",
         "no stage writes it",
     ),
     "a stage that never ran: no lock entry": (
-        lambda r: _forget(r, "compare/dvc.lock"),
+        lambda r: forget_lock(r, "compare/dvc.lock"),
         COMPARISON,
         "stage compare/dvc.yaml:compare never ran",
     ),
     "the file not in the commit": (
-        lambda r: _edit(r, COMPARISON, None),
+        lambda r: edit_file(r, COMPARISON, None),
         COMPARISON,
         "it is not in the commit",
     ),
     "a stage removed from dvc.yaml keeps its stale lock entry, which does not count": (
-        lambda r: _drop(_set(r, "generate.noise", 0.3), "cnn").run(),
+        lambda r: drop_model(set_param(r, "generate.noise", 0.3), "cnn").run(),
         COMPARISON,
         None,
     ),
@@ -380,8 +397,8 @@ CASES = {  # name: (the experiment made from the baseline, file, why it is stale
 @pytest.mark.parametrize("name", CASES)
 def test_stale_says_why_a_file_was_not_written_at_its_commit(runs, name):
     change, path, reason = CASES[name]
-    runs.commit("baseline")
-    rev = change(runs.copy()).commit(name)["rev"]
+    baseline = runs.commit("baseline")["rev"]
+    rev = change(runs.copy()).commit("experiment", baseline)["rev"]
     found = stale(rev, path)
     assert found is None if reason is None else re.fullmatch(reason, found or ""), found
 
@@ -389,15 +406,17 @@ def test_stale_says_why_a_file_was_not_written_at_its_commit(runs, name):
 def test_stale_refuses_what_is_not_a_commit_or_not_a_pipeline(runs):
     with pytest.raises(PipelineError, match="^git rev-parse .* failed: fatal: "):
         stale("no-such-rev", COMPARISON)
-    rev = _edit(runs, "compare/dvc.yaml", b"stages: [\n").commit("broken")["rev"]
+    rev = edit_file(runs, "compare/dvc.yaml", b"stages: [\n").commit("broken")["rev"]
     with pytest.raises(PipelineError, match=f"^DVC cannot read the pipelines of commit {rev}: "):
         stale(rev, COMPARISON)
 
 
 def test_current_only_leaves_out_each_stale_file_and_says_why(runs):
     baseline = runs.commit("baseline")
-    noisy = _set(runs.copy(), "generate.noise", 0.1).run(*DEFAULT_PIPELINE).commit("noisy")
-    edited = _edit(_edit(runs.copy(), COMPARISON, b"{}"), "metrics/train.json", b'{"m": {}}')
+    noisy = set_param(runs.copy(), "generate.noise", 0.1).run(*DEFAULT_PIPELINE).commit("noisy")
+    edited = edit_file(
+        edit_file(runs.copy(), COMPARISON, b"{}"), "metrics/train.json", b'{"m": {}}'
+    )
     experiments = [("noisy", noisy), ("edited", edited.commit("edited"))]
     records = [{**baseline, "experiments": [{"name": n, "revs": [r]} for n, r in experiments]}]
     kept, left_out = current_only(collect(records))
