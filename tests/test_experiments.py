@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from attention_ts.cli import seeds
 from attention_ts.cli.experiments import (
     Candidate,
     by_reason,
@@ -442,3 +443,26 @@ def test_by_reason_groups_the_names():
     named = [("a", "why 1"), ("b", "why 2"), ("c", "why 1")]
     assert by_reason(named) == "a, c (why 1); b (why 2)"
     assert Candidate("main", "r", False, {}, {}).label == "main (baseline)"
+
+
+COMPARISON_STAGES = (
+    "compare/dvc.yaml:fit@mlp",
+    "compare/dvc.yaml:fit@cnn",
+    "compare/dvc.yaml:compare",
+)
+
+
+def test_seeds_report_leaves_out_the_files_its_experiments_did_not_write(runs, tmp_path, capsys):
+    """`seeds run compare/dvc.yaml`: its experiments' metrics/train.json is the baseline's."""
+    baseline = runs.commit("baseline")["rev"]
+    for seed in (1, 2):  # the tiny fits do not read train.seed; the real ones do: all rerun
+        experiment = set_param(runs.copy(), "train.seed", seed).run(*COMPARISON_STAGES)
+        experiment.commit(f"seed-{seed}", baseline)
+    seeds.report("tiny", ["seed-1", "seed-2"], baseline, tmp_path / "out")
+    statistics = json.loads((tmp_path / "out/tiny.json").read_text())["statistics"]
+    assert {row["file"] for row in statistics} == {COMPARISON}
+    assert all(row["count"] == 2 for row in statistics)
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("left out 2 of the experiments' metrics files, which a run at their ")
+    assert "metrics/train.json of seed-1" in line and "metrics/train.json of seed-2" in line
+    assert line.endswith(" (stage train ran with another train.seed than params.yaml has)")
