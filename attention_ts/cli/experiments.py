@@ -12,6 +12,9 @@ score. Experiments with other dataset.*, generate.* or split.* params than the b
 (a noise sweep, say) are listed apart, not ranked: their validation split
 holds other series. `--apply` runs `dvc exp apply` on the winner, unless the
 baseline itself wins.
+
+`stale` (for the reports of cli.sweep and cli.seeds) says whether a metrics
+file in a commit was written by a run at that commit's params and data.
 """
 
 from __future__ import annotations
@@ -32,14 +35,13 @@ from dvc.exceptions import DvcException
 from dvc.repo import Repo
 from dvc.stage import Stage
 from dvc.utils.serialize import load_path
-from scmrepo.exceptions import SCMError
 
 from attention_ts.core.stage import PipelineError, run
 
 TRAIN_METRICS = "metrics/train.json"
-_MISSING = object()  # a param that a params file lacks: equal to no recorded value
 DATA_SECTIONS = ("dataset.", "generate.", "split.")  # what decides the validation split
 VALIDATION_METRICS = {"best_val_loss": "min", "best_val_f1": "max"}
+_MISSING = object()  # a param that a params file lacks: equal to no recorded value
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ def _stages(commit: str) -> dict[str, _Stage]:
                 return load_path(path, repo.fs) if repo.fs.exists(path) else {}
 
             return dict(_read(repo, stage, load) for stage in repo.index.stages)
-    except (DvcException, SCMError) as error:
+    except DvcException as error:  # a dvc.yaml, lock or params file it cannot read
         raise PipelineError(f"DVC cannot read the pipelines of commit {commit}: {error}") from None
 
 

@@ -13,10 +13,11 @@ that value of `--x` (or of `--file`, e.g. the localization scores); the
 baseline commit counts after all of its experiments.
 
 Only a file that a run at the experiment's own params and data wrote counts
-(its lock files say so; see `experiments.stale`). Every experiment has a
-metrics/compare.json, the baseline's, also one that ran only the default
-pipeline: such an experiment is skipped, and named on stderr with the
-reason. When none counts, nothing is written.
+(its lock files say so; see `experiments.stale`). metrics/compare.json is in
+git, so every experiment has one: the baseline's, where the comparison did
+not run (an experiment of the default pipeline alone, say). Such an
+experiment is skipped and named on stderr with the reason; when none
+counts, the command refuses and writes nothing.
 """
 
 from __future__ import annotations
