@@ -12,23 +12,36 @@ score. Experiments with other dataset.*, generate.* or split.* params than the b
 (a noise sweep, say) are listed apart, not ranked: their validation split
 holds other series. `--apply` runs `dvc exp apply` on the winner, unless the
 baseline itself wins.
+
+`stale` (for the reports of cli.sweep and cli.seeds) says whether a metrics
+file in a commit was written by a run at that commit's params and data.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
+import hashlib
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from dvc.dependency import Dependency
+from dvc.exceptions import DvcException
+from dvc.repo import Repo
+from dvc.stage import Stage
+from dvc.utils.serialize import load_path
 
 from attention_ts.core.stage import PipelineError, run
 
 TRAIN_METRICS = "metrics/train.json"
 DATA_SECTIONS = ("dataset.", "generate.", "split.")  # what decides the validation split
 VALIDATION_METRICS = {"best_val_loss": "min", "best_val_f1": "max"}
+_MISSING = object()  # a param that a params file lacks: equal to no recorded value
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,10 @@ class Candidate:
     is_experiment: bool
     metrics: dict[str, dict]  # per metrics file: {"metrics/train.json": {...}, ...}
     params: dict[str, Any]  # flattened: "train.lr" -> 0.003
+
+    @property
+    def label(self) -> str:
+        return self.name + ("" if self.is_experiment else " (baseline)")
 
     @property
     def validation(self) -> dict[str, Any]:
@@ -127,8 +144,7 @@ def format_table(ranked: list[Candidate], by: str) -> str:
     columns = [*VALIDATION_METRICS, *differing_params(ranked)]
     header = ["rank", "name", *columns]
     rows = [
-        [str(i), c.name + ("" if c.is_experiment else " (baseline)")]
-        + [str(c.validation.get(k, c.params.get(k, "-"))) for k in columns]
+        [str(i), c.label] + [str(c.validation.get(k, c.params.get(k, "-"))) for k in columns]
         for i, c in enumerate(ranked, start=1)
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
@@ -136,6 +152,158 @@ def format_table(ranked: list[Candidate], by: str) -> str:
     return f"ranked by {by} ({VALIDATION_METRICS[by]}imum is best, validation split)\n" + "\n".join(
         lines
     )
+
+
+def _git(*args: str) -> bytes:
+    """Run `git args...`; its stdout, or PipelineError with its stderr."""
+    result = subprocess.run(["git", *args], capture_output=True)
+    if result.returncode != 0:
+        raise PipelineError(f"git {' '.join(args)} failed: {result.stderr.decode().strip()}")
+    return result.stdout
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """A stage at a commit, as DVC reads it there: the md5s its lock entry records."""
+
+    outs: dict[str, str | None]  # path from the repository root -> md5 (None: never ran)
+    deps: dict[str, str | None]  # the files and folders it reads, likewise; params apart
+    changed: list[tuple[str, str]]  # (params file, key): recorded other than the file holds
+
+
+def _param(tree: Any, key: str) -> Any:
+    """tree["a"]["b"] for key "a.b", as DVC looks params up; _MISSING where there is none."""
+    for part in key.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return _MISSING
+        tree = tree[part]
+    return tree
+
+
+def _read(repo: Repo, stage: Stage, load: Callable[[str], Any]) -> tuple[str, _Stage]:
+    """DVC's address of `stage` ("split", "compare/dvc.yaml:fit@mlp") and what it records.
+
+    `load` reads a params file (DVC's path) at the commit `repo` is switched to.
+    """
+
+    def path(entry: Dependency) -> str:
+        return repo.fs.relpath(entry.fs_path, repo.root_dir)
+
+    changed = []
+    for params in stage.params:
+        recorded, now = params.hash_info.value or {}, load(params.fs_path)
+        for key in sorted(recorded.keys() | set(params.params)):
+            if recorded.get(key, _MISSING) != _param(now, key):
+                changed.append((path(params), key))
+    outs = {path(out): out.hash_info.value for out in stage.outs}
+    deps = {path(dep): dep.hash_info.value for dep in stage.deps if dep not in stage.params}
+    where = repo.fs.relpath(stage.dvcfile.path, repo.root_dir)
+    name = stage.name if where == "dvc.yaml" else f"{where}:{stage.name}"
+    return name, _Stage(outs, deps, changed)
+
+
+@functools.lru_cache(maxsize=8)  # a commit's metrics files are checked one by one
+def _stages(commit: str) -> dict[str, _Stage]:
+    """The stages of every dvc.yaml in `commit`, by DVC's address.
+
+    DVC reads the dvc.yaml files, lock files and params files from git, not
+    from the work tree, so a lock entry left by a stage since removed from
+    dvc.yaml (`-S '~compare.mlp'` leaves fit@mlp's) is not a stage. Raises
+    PipelineError when DVC cannot read them.
+    """
+    try:
+        with Repo() as repo, repo.switch(commit):
+
+            @functools.cache  # once per file: DVC's own read_params parses it again for every stage
+            def load(path: str) -> Any:
+                return load_path(path, repo.fs) if repo.fs.exists(path) else {}
+
+            return dict(_read(repo, stage, load) for stage in repo.index.stages)
+    except DvcException as error:  # a dvc.yaml, lock or params file it cannot read
+        raise PipelineError(f"DVC cannot read the pipelines of commit {commit}: {error}") from None
+
+
+def stale(rev: str, path: str) -> str | None:
+    """Why the file `path` in commit `rev` was not written by a run at `rev`'s params and data.
+
+    None when it was. Reads, with git and DVC in the current repository, only
+    what `rev` holds: its dvc.yaml files with their lock files and params
+    files, and `path` (from the repository root, e.g. "metrics/compare.json");
+    never the work tree or the DVC cache. `path` was written at `rev` when
+    (a) the lock entry of the stage that has it as an out records the md5 of
+    its bytes at `rev`, (b) every param that entry records equals the value in
+    `rev`'s params file, and (c) every dep of that stage that another stage
+    has as an out has the md5 that stage's entry records, and that stage
+    meets (b) and (c) in turn, up the graph. A dep that is a folder holding
+    other stages' outs (`models/compare`) has no md5 of its own in their
+    entries: only those stages are checked. Folder md5s are compared as the
+    lock files record them, never recomputed. Returns the first reason found,
+    one clause: "stage compare/dvc.yaml:fit@mlp ran on another data/split than
+    stage split wrote". Raises PipelineError when `rev` is not a commit or DVC
+    cannot read its pipelines.
+    """
+    commit = _git("rev-parse", "--verify", f"{rev}^{{commit}}").decode().strip()
+    stages = _stages(commit)
+    writer = next((name for name, stage in stages.items() if path in stage.outs), None)
+    if writer is None:
+        return "no stage writes it"
+    shown = subprocess.run(["git", "cat-file", "blob", f"{commit}:{path}"], capture_output=True)
+    if shown.returncode != 0:
+        return "it is not in the commit"
+    recorded = stages[writer].outs[path]
+    if recorded is None:
+        return f"stage {writer} never ran"
+    if hashlib.md5(shown.stdout).hexdigest() != recorded:
+        return f"it was changed after stage {writer} wrote it"
+    checked: set[str] = set()  # a stage reached twice (every fit's data/split) is checked once
+
+    def why(name: str) -> str | None:
+        """Why stage `name` does not meet (b) and (c); None when it does."""
+        checked.add(name)
+        if stages[name].changed:
+            file, key = stages[name].changed[0]
+            return f"stage {name} ran with another {key} than {file} has"
+        for dep, md5 in stages[name].deps.items():
+            for producer, stage in stages.items():
+                for out in stage.outs:
+                    if out == dep and stage.outs[out] != md5:
+                        return f"stage {name} ran on another {dep} than stage {producer} wrote"
+                    within = out.startswith(f"{dep}/") or dep.startswith(f"{out}/")
+                    if (out == dep or within) and producer not in checked:
+                        reason = why(producer)
+                        if reason:
+                            return reason
+        return None
+
+    return why(writer)
+
+
+def current_only(
+    candidates: Iterable[Candidate], files: Collection[str] | None = None
+) -> tuple[list[Candidate], list[tuple[Candidate, str, str]]]:
+    """The candidates without their metrics files that a run at their params did not write.
+
+    Each of `files` (every metrics file when None) that a candidate has is
+    checked with `stale` at the candidate's rev, and left out of its metrics
+    when stale; a candidate left with no metrics is left out. Returns (those
+    kept, (candidate, file, reason) for each file left out). Raises
+    PipelineError as `stale` does.
+    """
+    kept, left_out = [], []
+    for c in candidates:
+        reasons = {f: stale(c.rev, f) for f in c.metrics if files is None or f in files}
+        left_out += [(c, file, reason) for file, reason in reasons.items() if reason]
+        metrics = {file: m for file, m in c.metrics.items() if not reasons.get(file)}
+        kept += [dataclasses.replace(c, metrics=metrics)] if metrics else []
+    return kept, left_out
+
+
+def by_reason(named: Iterable[tuple[str, str]]) -> str:
+    """ "a, c (why 1); b (why 2)" for [("a", "why 1"), ("b", "why 2"), ("c", "why 1")]."""
+    names: dict[str, list[str]] = {}
+    for name, reason in named:
+        names.setdefault(reason, []).append(name)
+    return "; ".join(f"{', '.join(group)} ({reason})" for reason, group in names.items())
 
 
 def exp_show(*args: str) -> list[dict]:

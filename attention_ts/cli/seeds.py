@@ -14,8 +14,11 @@ parallel runs `-S train.threads=1`, two threads each oversubscribe 2 cores) and
 writes the report. It refuses to queue with uncommitted changes to tracked
 files: commit first, so that the report's baseline commit is the code run.
 
-`report` reads those experiments back (`dvc exp show --json`), groups them
-by the params they differ in apart from train.seed, and writes
+`report` reads those experiments back (`dvc exp show --json`), leaves out
+each metrics file that a run at the experiment's params did not write (a
+comparison experiment holds the default pipeline's files as committed, of
+the baseline's seed: see `experiments.stale`) and names them on stderr,
+groups them by the params they differ in apart from train.seed, and writes
 reports/seeds/NAME.json (mean, sample std and count of every number in
 every metrics file, per group; the experiment names) and NAME.md: the
 comparison, localization, faithfulness and intervention tables as mean +-
@@ -36,7 +39,9 @@ import pandas as pd
 
 from attention_ts.cli.experiments import (
     Candidate,
+    by_reason,
     collect,
+    current_only,
     differing_params,
     dvc,
     exp_show,
@@ -194,11 +199,29 @@ def write_report(stats: pd.DataFrame, names: list[str], baseline: str, out: Path
 
 
 def report(name: str, names: list[str], baseline: str, out_dir: Path) -> Path:
-    """Summarize experiments `names` of commit `baseline` into `out_dir`/`name`.{json,md}."""
+    """Summarize experiments `names` of commit `baseline` into `out_dir`/`name`.{json,md}.
+
+    Each experiment's metrics files that a run at its params did not write
+    (the default pipeline's, say, in a comparison experiment: they are the
+    baseline's) are left out of its numbers, and named in one line on stderr.
+    Raises PipelineError when no experiment has a metrics file left.
+    """
     wanted = set(names)
-    candidates = [c for c in collect(exp_show("--rev", baseline)) if c.name in wanted]
+    found = [c for c in collect(exp_show("--rev", baseline)) if c.name in wanted]
+    candidates, left_out = current_only(found)
+    if left_out:
+        named = by_reason((f"{file} of {c.name}", why) for c, file, why in left_out)
+        print(
+            f"left out {len(left_out)} of the experiments' metrics files, which a run at their "
+            f"params did not write: {named}",
+            file=sys.stderr,
+        )
     if not candidates:
-        raise PipelineError(f"none of the experiments {', '.join(names)} has finished metrics")
+        raise PipelineError(
+            f"none of the experiments {', '.join(names)} has metrics that a run at its params "
+            "wrote (failed, still queued, or none of its stages ran); allowed: finished "
+            "experiments: queue and run them again with `run` (see --help)"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     write_report(summarize(values(candidates)), names, baseline, out_dir / name)
     return (out_dir / name).with_suffix(".md")

@@ -9,16 +9,25 @@ Reads `dvc exp show --json` (the experiments of one baseline commit) and
 writes reports/sweep.md, reports/sweep.csv and reports/sweep.png: one row
 per value of `--x`, one column (one line) per model. Each cell is the test
 metric of that model in metrics/compare.json of the newest experiment with
-that value of `--x` (or of `--file`, e.g. the localization scores).
+that value of `--x` (or of `--file`, e.g. the localization scores); the
+baseline commit counts after all of its experiments.
+
+Only a file that a run at the experiment's own params and data wrote counts
+(its lock files say so; see `experiments.stale`). metrics/compare.json is in
+git, so every experiment has one: the baseline's, where the comparison did
+not run (an experiment of the default pipeline alone, say). Such an
+experiment is skipped and named on stderr with the reason; when none
+counts, the command refuses and writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from attention_ts.cli.experiments import Candidate, collect, exp_show
+from attention_ts.cli.experiments import Candidate, by_reason, collect, current_only, exp_show
 from attention_ts.core.stage import PipelineError, run
 from attention_ts.core.tables import Column, write_table
 from attention_ts.explain.plotting import plt, save_figure
@@ -40,19 +49,23 @@ def grid(
     """(sorted x values, model names in first-seen order, {(x, model): metric}).
 
     `metric` is a key of each model's entry in `file`, dotted for nested keys.
+    Of several candidates with the same value of `x`, the first experiment
+    listed wins (`dvc exp show` lists the newest first), and a baseline only
+    where none of its experiments has the cell. Raises PipelineError when no
+    candidate has a cell.
     """
     cells: dict[tuple, float] = {}
-    for c in candidates:
-        if not c.is_experiment or x not in c.params:
+    for c in sorted(candidates, key=lambda c: not c.is_experiment):  # stable: experiments first
+        if x not in c.params:
             continue
         for model, scores in c.metrics.get(file, {}).items():
             value = _lookup(scores, metric)
             if isinstance(value, (int, float)):
-                cells.setdefault((c.params[x], model), float(value))  # newest first
+                cells.setdefault((c.params[x], model), float(value))
     if not cells:
         raise PipelineError(
-            f"no experiment has param {x} and a {metric} in {file}; "
-            "run the comparison as experiments first (see --help)"
+            f"no experiment has param {x} and a {metric} in a {file} that a run at its params "
+            f"wrote; allowed: experiments that ran the stage writing {file} (see --help)"
         )
     xs = sorted({key[0] for key in cells})
     names = list(dict.fromkeys(key[1] for key in cells))
@@ -88,7 +101,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--metric", default="f1", help="per-model key in --file (a.b: nested)")
     parser.add_argument("--out", type=Path, default=OUTPUT, help="folder for the reports")
     args = parser.parse_args(argv)
-    xs, names, cells = grid(collect(exp_show("--rev", args.rev)), args.x, args.metric, args.file)
+    candidates, left_out = current_only(collect(exp_show("--rev", args.rev)), [args.file])
+    if left_out:
+        named = by_reason((c.label, why) for c, _, why in left_out)
+        count = f"{len(left_out)} experiment" + ("s" if len(left_out) > 1 else "")
+        print(
+            f"skipped {count} whose {args.file} a run at their params did not write: {named}",
+            file=sys.stderr,
+        )
+    xs, names, cells = grid(candidates, args.x, args.metric, args.file)
     write_reports(xs, names, cells, args.x, args.metric, args.out)
     print((args.out / "sweep.md").read_text())
 
