@@ -10,10 +10,12 @@ train stage computes on the validation split: choosing a model by its test
 metrics would leak the test set into the choice and inflate the reported
 score. Experiments with other dataset.*, generate.* or split.* params than the baseline
 (a noise sweep, say) are listed apart, not ranked: their validation split
-holds other series. `--apply` runs `dvc exp apply` on the winner, unless the
-baseline itself wins.
+holds other series. An experiment whose metrics/train.json was not written
+by a run at its own params (it did not train: the file is the baseline's) is
+listed apart too (`stale`). `--apply` runs `dvc exp apply` on the winner,
+unless the baseline itself wins.
 
-`stale` (for the reports of cli.sweep and cli.seeds) says whether a metrics
+`stale` (for this ranking and the reports of cli.sweep and cli.seeds) says whether a metrics
 file in a commit was written by a run at that commit's params and data.
 """
 
@@ -327,7 +329,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--apply", action="store_true", help="dvc exp apply the best experiment")
     parser.add_argument("--rev", default="HEAD", help="baseline commit of the experiments")
     args = parser.parse_args(argv)
-    comparable, other_data = same_data(collect(exp_show("--rev", args.rev)))
+    candidates, left_out = current_only(collect(exp_show("--rev", args.rev)), [TRAIN_METRICS])
+    if left_out:  # an experiment that trained nothing carries the baseline's file
+        named = by_reason((c.label, why) for c, _, why in left_out)
+        print(f"not ranked, {TRAIN_METRICS} not written by a run at their params: {named}")
+    comparable, other_data = same_data(candidates)
     ranked = rank(comparable, args.by)
     if not ranked:
         raise PipelineError(
