@@ -31,8 +31,8 @@ PLOTS_DIR = Path("plots/evaluate")
 
 
 def main() -> None:
-    print(source_line(SPLIT_DIR))
     params = load_params()
+    print(source_line(SPLIT_DIR))
     torch.set_num_threads(params.train.threads)
     val, test = (load_dataset(SPLIT_DIR, name) for name in ("val", "test"))
     model = load_model(MODEL).model

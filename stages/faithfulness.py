@@ -31,8 +31,8 @@ PLOTS_DIR = Path("plots/faithfulness")
 
 
 def main() -> None:
-    print(source_line(SPLIT_DIR))
     params = load_params()
+    print(source_line(SPLIT_DIR))
     torch.set_num_threads(params.train.threads)
     test = load_dataset(SPLIT_DIR, "test")
     checkpoint = load_model(MODEL)

@@ -33,8 +33,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("model", choices=MODEL_NAMES)
     name = parser.parse_args(argv).model
-    print(source_line(SPLIT_DIR))
     params = load_params()
+    print(source_line(SPLIT_DIR))
     if name not in params.compare:
         raise PipelineError(
             f"compare.{name} is not in params.yaml; allowed: {', '.join(params.compare)}"

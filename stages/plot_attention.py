@@ -39,8 +39,8 @@ def save_plots(rows: list[list[SeriesView]], classes: tuple[str, ...], folder: P
 
 
 def main() -> None:
-    print(source_line(SPLIT_DIR))
     params = load_params()
+    print(source_line(SPLIT_DIR))
     torch.set_num_threads(params.train.threads)
     test = load_dataset(SPLIT_DIR, "test")
     checkpoint = load_model(MODEL)

@@ -28,8 +28,8 @@ OUTPUT = Path("data/split")
 
 
 def main() -> None:
-    print(source_line(INPUT))
     params = load_params().split
+    print(source_line(INPUT))
     dataset = load_dataset(INPUT, "series", lazy=True)
     test_file = (INPUT / "test.npy").exists()
     labels = dataset.table["label"]

@@ -30,8 +30,8 @@ SUMMARY = Path("metrics/train.json")
 
 
 def main() -> None:
-    print(source_line(SPLIT_DIR))
     params = load_params()
+    print(source_line(SPLIT_DIR))
     if params.train.processes > 1 and not distributed.launched():
         distributed.check_devices(params.train.processes, resolve_device(params.train.device))
         raise SystemExit(distributed.relaunch(params.train.processes, "stages.train"))

@@ -108,15 +108,18 @@ class Project:
         return set(re.findall(r"Running stage '([^']+)'", output))
 
     def plan(self, *args: str) -> set[str]:
-        """The stages `dvc repro *args` would run now, by DVC's own plan, without running any.
+        """The stages `dvc repro *args` would run now, by DVC's own plan, running only the gate.
 
-        `dvc repro --dry --force-downstream`: the stages whose deps or params
+        The `check` stage, which every stage stands behind, runs for real
+        (seconds; its output does not change with valid params), then `dvc
+        repro --dry --force-downstream`: the stages whose deps or params
         changed, and every stage downstream of one. That is what a real repro
         runs when each stage that reruns writes new outputs, as a changed param
         makes it here (test_pipeline.py runs some of them for real to show it).
         """
+        ran = self.repro("check")
         output = self.dvc("repro", "--dry", "--force-downstream", *args).stdout
-        return set(re.findall(r"Running stage '([^']+)'", output))
+        return ran | set(re.findall(r"Running stage '([^']+)'", output))
 
     def params(self) -> dict:
         return read_params_file(self.root / "params.yaml")

@@ -31,7 +31,16 @@ from tests.project import Project
 
 def official(name: str):
     train, test = archive_files(name)
-    return read_labelled(DatasetParams("file", str(train), str(test), "label", [], "refuse"))
+    return read_labelled(
+        DatasetParams(
+            source="file",
+            path=str(train),
+            test_path=str(test),
+            label_column="label",
+            classes=[],
+            missing="refuse",
+        )
+    )
 
 
 def test_every_published_number_has_a_source_and_a_shipped_dataset():

@@ -33,7 +33,7 @@ def test_the_committed_package_keeps_every_contract():
     [
         ("attention_ts/config/params.py", "from attention_ts.data import dataset", "form layers"),
         ("attention_ts/core/stage.py", "from attention_ts.core import io", "No import cycles"),
-        ("attention_ts/data/readers.py", "import stages.generate", "Entry points sit on top"),
+        ("attention_ts/data/files.py", "import stages.generate", "Entry points sit on top"),
     ],
 )
 def test_each_contract_catches_its_violation(tmp_path, module, line, broken):

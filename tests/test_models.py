@@ -570,7 +570,14 @@ def test_minirocket_is_the_published_classifier_ridge_head_and_all(raw_params):
     from attention_ts.training.loop import fit_model
 
     train_file, test_file = archive_files("ItalyPowerDemand")
-    files = DatasetParams("file", str(train_file), str(test_file), "label", [], "refuse")
+    files = DatasetParams(
+        source="file",
+        path=str(train_file),
+        test_path=str(test_file),
+        label_column="label",
+        classes=[],
+        missing="refuse",
+    )
     train, test = resample_split(*read_labelled(files), 0)
     config, train_params = build(Params, raw_params).compare_config("minirocket")
     model, _, _ = fit_model(config, train_params, train, train, lambda stats: None)

@@ -143,19 +143,19 @@ def test_committed_anomalies_are_the_original_flat_binary_task():
         (
             "generate.anomalies",
             ["flat", "spikes"],
-            "generate.anomalies = ['flat', 'spikes']: 'spikes' is not an anomaly kind (did you "
-            "mean spike?); allowed: distinct kinds of flat, spike, level_shift, noise_burst, "
-            "frequency_change, time_warp",
+            "generate.anomalies: 'spikes' is invalid (did you mean spike?); allowed: one of flat, "
+            "spike, level_shift, noise_burst, frequency_change, time_warp",
         ),
         (
             "generate.anomalies",
             ["flat", "flat"],
-            "generate.anomalies = ['flat', 'flat'] is invalid; allowed: a list of distinct names",
+            "generate.anomalies = ['flat', 'flat'] is invalid; allowed: distinct values",
         ),
         (
             "generate.anomalies",
             [],
-            "generate.anomalies = [] is invalid; allowed: one or more of flat, spike, level_shift",
+            "generate.anomalies = [] is invalid; allowed: a list of one or more distinct of flat, "
+            "spike, level_shift",
         ),
         ("generate.anomalies", "flat", "generate.anomalies = 'flat' is invalid; allowed: a list"),
         (
@@ -283,7 +283,7 @@ def _run_stage(stage: str, cwd, params: dict) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("stage", ["check_params", "generate", "train"])
+@pytest.mark.parametrize("stage", ["check", "generate", "train"])
 def test_stage_with_bad_params_exits_with_one_line_and_writes_nothing(tmp_path, stage):
     bad = _set(default_raw_params(), "split.val", 0.5)
     result = _run_stage(stage, tmp_path, bad)

@@ -167,8 +167,8 @@ def test_any_bytes_in_params_yaml_are_refused_with_a_clear_message(tmp_path_fact
 
 @settings(FUZZ, max_examples=4)
 @given(st.data())
-def test_check_params_stage_exits_2_with_the_one_line(tmp_path_factory, data):
-    """What the validator says in-process, the check_params stage prints as its only line."""
+def test_check_stage_exits_2_with_the_one_line(tmp_path_factory, data):
+    """What the validator says in-process, the check stage prints as its only line."""
     workdir: Path = tmp_path_factory.mktemp("stage")
     write_params(workdir / "params.yaml", _mangle(data))
     try:
@@ -178,7 +178,7 @@ def test_check_params_stage_exits_2_with_the_one_line(tmp_path_factory, data):
     else:
         expected = None
     result = subprocess.run(
-        [sys.executable, "-m", "stages.check_params"],
+        [sys.executable, "-m", "stages.check"],
         cwd=workdir,
         env={"PYTHONPATH": str(REPO), "PATH": ""},
         capture_output=True,

@@ -101,11 +101,18 @@ def test_labels_set_by_dvc_are_read_as_given(tmp_path):
     assert load_params(path).dataset.classes == ["no", "yes"]
 
 
-def test_labels_that_are_the_same_number_are_refused(tmp_path):
-    """`1` and `1.0` name the same label in a data file (UCR writes `1.0000000e+00`)."""
-    path = _params_file(tmp_path, classes="[1, 1.0]")
+@pytest.mark.parametrize(
+    ("written", "labels"),
+    [("[1, 1.0]", ["1", "1.0"]), ("[01, 1, 1_0]", ["01", "1", "1_0"]), ("[A, a]", ["A", "a"])],
+)
+def test_labels_that_are_the_same_number_or_word_stay_distinct(tmp_path, written, labels):
+    """Labels are text as a data file writes them: no number conversion, no case folding."""
+    assert load_params(_params_file(tmp_path, classes=written)).dataset.classes == labels
+
+
+def test_a_label_given_twice_is_refused(tmp_path):
     with pytest.raises(ParamsError, match="twice"):
-        load_params(path)
+        load_params(_params_file(tmp_path, classes="[b, ' b']"))
 
 
 def test_a_duplicated_key_is_refused_in_one_line(tmp_path):
@@ -135,9 +142,9 @@ def test_yaml_the_library_fails_on_is_refused_in_one_line(tmp_path, text):
 
 
 @pytest.mark.e2e
-def test_dvc_exp_run_with_a_small_weight_decay_passes_check_params(tmp_path):
-    """The reported `dvc exp run -S train.weight_decay=0.00001`, on the check_params stage only."""
+def test_dvc_exp_run_with_a_small_weight_decay_passes_the_check_stage(tmp_path):
+    """The reported `dvc exp run -S train.weight_decay=0.00001`, on the check stage only."""
     project = Project(tmp_path)
-    result = project.dvc("exp", "run", "-S", "train.weight_decay=0.00001", "check_params")
+    result = project.dvc("exp", "run", "-S", "train.weight_decay=0.00001", "check")
     assert "params.yaml: all keys known and valid" in result.stdout
     assert "weight_decay: 1e-05" in (project.root / "params.yaml").read_text()

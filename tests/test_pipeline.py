@@ -20,7 +20,7 @@ from tests.conftest import CALLER_SWITCHES, TINY_COMPARE, tiny_raw_params
 from tests.project import Project
 
 ALL_STAGES = {
-    "check_params",
+    "check",
     "generate",
     "split",
     "train",
@@ -150,12 +150,12 @@ def test_forced_rerun_reproduces_every_output(project):
 
 
 PARAM_CHANGES = [
-    ("plot", "seed", 7, {"check_params", "plot_attention"}),
-    ("localization", "tolerance", 3, {"check_params", "attention_metrics", "faithfulness"}),
-    ("evaluate", "threshold", 0.4, {"check_params", "evaluate", "plot_attention", "faithfulness"}),
-    ("faithfulness", "steps", 3, {"check_params", "faithfulness"}),
-    ("train", "lr", 0.01, {"check_params", "train"} | SCORED),
-    ("model", "hidden_size", 6, {"check_params", "train"} | SCORED),
+    ("plot", "seed", 7, {"check", "plot_attention"}),
+    ("localization", "tolerance", 3, {"check", "attention_metrics", "faithfulness"}),
+    ("evaluate", "threshold", 0.4, {"check", "evaluate", "plot_attention", "faithfulness"}),
+    ("faithfulness", "steps", 3, {"check", "faithfulness"}),
+    ("train", "lr", 0.01, {"check", "train"} | SCORED),
+    ("model", "hidden_size", 6, {"check", "train"} | SCORED),
     ("split", "seed", 1, ALL_STAGES - {"generate"}),
     ("generate", "seed", 3, ALL_STAGES),
 ]

@@ -84,6 +84,16 @@ Text = Annotated[str, Field(min_length=1)]
 Names = Annotated[list[Text], AfterValidator(_distinct)]
 
 
+def _label(text: str) -> str:
+    """A class label as the files' labels are compared: surrounding spaces are not part of it."""
+    if not text.strip():
+        raise ValueError("labels as written in the data file, not empty")
+    return text.strip()
+
+
+Labels = Annotated[list[Annotated[str, AfterValidator(_label)]], AfterValidator(_distinct)]
+
+
 def choices(names: tuple[str, ...]) -> Any:
     """The type "one of `names`"."""
     return Literal[names]
@@ -137,7 +147,7 @@ class DatasetParams(Section):
         description='"" (split dataset.path into train/val/test), or the official test file'
     )
     label_column: Text
-    classes: Names = Field(
+    classes: Labels = Field(
         description="a list of distinct labels as written in the data file ([] = every label)"
     )
     missing: Literal["refuse", "interpolate"]
@@ -537,7 +547,7 @@ def _bounds(metadata: list) -> str:
     for item in metadata:
         if isinstance(item, annotated_types.Gt):
             low = ("(", item.gt)
-        elif isinstance(item, annotated_types.Ge):
+        elif isinstance(item, annotated_types.Ge) and item.ge != -MAX_INT:
             low = ("[", item.ge)
         elif isinstance(item, annotated_types.Lt):
             high = (")", item.lt)
@@ -545,8 +555,6 @@ def _bounds(metadata: list) -> str:
             high = ("]", item.le)
     if low and high:
         return f" in {low[0]}{low[1]:g}, {high[1]:g}{high[0]}"
-    if low and low[1] >= 0 and any(isinstance(m, annotated_types.Le) for m in metadata):
-        return f" in {low[0]}{low[1]:g}, 2**53]"
     if low:
         return f" {'>' if low[0] == '(' else '>='} {low[1]:g}"
     return f" {'<' if high[0] == ')' else '<='} {high[1]:g}" if high else ""
@@ -605,6 +613,8 @@ def params_error(error: ValidationError, cls: type[BaseModel], key: str) -> Para
             f"in {section or 'params.yaml'}: {', '.join(names)}"
         )
     rule = str(problem["ctx"]["error"]) if kind == "value_error" else allowed(annotation, info)
+    if kind == "less_than_equal" and problem["ctx"]["le"] == MAX_INT:
+        rule += ", at most 2**53 (above it, floats are not exact)"
     bare = _unwrap(annotation)[0]
     hint = _hint(value, get_args(bare)) if get_origin(bare) is Literal else ""
     if item:  # pydantic gives the item, not the list
