@@ -72,16 +72,14 @@ PIPELINE_ORIGINAL = """
 import dataclasses, json, sys, time
 import attention_ts
 from pathlib import Path
-from attention_ts.data import load_dataset
+from attention_ts.data.dataset import load_dataset
 from attention_ts.config.params import load_params
 from attention_ts.training.loop import fit_model
 
 params, epochs = load_params(), int(sys.argv[1])
-model = dataclasses.replace(params.model, downsample=1, standardize=False)
-train = dataclasses.replace(
-    params.train, optimizer="adam", lr=0.001, weight_decay=0.0, grad_clip=0.0,
-    schedule="none", batch_size=32, max_epochs=50, patience=5,
-)
+model = params.model.model_copy(update=dict(downsample=1, standardize=False))
+train = params.train.model_copy(update=dict(optimizer="adam", lr=0.001, weight_decay=0.0,
+    grad_clip=0.0, schedule="none", batch_size=32, max_epochs=50, patience=5))
 splits = [load_dataset(Path("data/split"), name) for name in ("train", "val")]
 stamps = [time.perf_counter()]
 
@@ -108,7 +106,7 @@ import contextlib, dataclasses, io, json, sys, time
 from pathlib import Path
 import attention_ts  # pins the code paths, unless ATTENTION_TS_NATIVE_NUMERICS=1
 import numpy as np, torch
-from attention_ts.data import load_dataset
+from attention_ts.data.dataset import load_dataset
 from attention_ts.config.params import load_params
 from attention_ts.training.loop import fit_model
 from data import Dataset
@@ -119,11 +117,9 @@ np.random.seed(0); torch.manual_seed(0)
 data = Dataset(); data.to_torch(); data.train_val_test_split()
 original = AttentionModel()
 params = load_params(repo / "params.yaml")
-model = dataclasses.replace(params.model, downsample=1, standardize=False)
-train = dataclasses.replace(
-    params.train, optimizer="adam", lr=0.001, weight_decay=0.0, grad_clip=0.0,
-    schedule="none", batch_size=32, max_epochs=50, patience=5,
-)
+model = params.model.model_copy(update=dict(downsample=1, standardize=False))
+train = params.train.model_copy(update=dict(optimizer="adam", lr=0.001, weight_decay=0.0,
+    grad_clip=0.0, schedule="none", batch_size=32, max_epochs=50, patience=5))
 splits = [load_dataset(repo / "data/split", name) for name in ("train", "val")]
 
 class Enough(Exception):

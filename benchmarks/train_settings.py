@@ -16,7 +16,6 @@ F1. Writes benchmarks/train_settings.json.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import statistics
 import time
@@ -83,8 +82,8 @@ def step_seconds(params, batch_size: int, threads: int, profile: bool) -> dict:
 
 
 def changed(params, change: dict):
-    model = dataclasses.replace(params.model, **change.get("model", {}))
-    return model, dataclasses.replace(params.train, **change.get("train", {}))
+    model = params.model.model_copy(update=dict(**change.get("model", {})))
+    return model, params.train.model_copy(update=dict(**change.get("train", {})))
 
 
 def train_and_score(params, change: dict) -> dict:

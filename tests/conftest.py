@@ -6,7 +6,6 @@ import attention_ts  # noqa: F401  (first: pins torch's CPU code paths before to
 
 # isort: split
 import copy
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -106,8 +105,8 @@ ORIGINAL = ModelParams(
 
 
 def tiny_config(name: str, **changes) -> ModelParams:
-    return dataclasses.replace(
-        ORIGINAL, name=name, hidden_size=8, downsample=5, conv_channels=8, **changes
+    return ORIGINAL.model_copy(
+        update=dict(name=name, hidden_size=8, downsample=5, conv_channels=8, **changes)
     )
 
 

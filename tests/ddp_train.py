@@ -11,7 +11,6 @@ dict's tensors to OUT (torch.save) with the world size and the epoch losses.
 import attention_ts  # noqa: F401  (first: pins the numerics before torch loads)
 
 # isort: split
-import dataclasses
 import sys
 
 import torch
@@ -23,10 +22,10 @@ from attention_ts.training import distributed
 from attention_ts.training.loop import fit_model
 
 params = load_params()
-generated = generate(dataclasses.replace(params.generate, n_series=200, n_points=100))
+generated = generate(params.generate.model_copy(update=dict(n_series=200, n_points=100)))
 parts = split(generated.table["label"], (0.7, 0.3), seed=0)
 train_set, val_set = (generated.subset(parts[name]) for name in ("train", "val"))
-settings = dataclasses.replace(params.train, max_epochs=2, min_steps=0, batch_size=16, threads=2)
+settings = params.train.model_copy(update=dict(max_epochs=2, min_steps=0, batch_size=16, threads=2))
 with distributed.process_group(torch.device("cpu")):
     rank, world = distributed.world()
     model, _, result = fit_model(params.model, settings, train_set, val_set, lambda s: None)

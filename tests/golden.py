@@ -30,7 +30,6 @@ import attention_ts  # noqa: F401  (first: pins torch's CPU code paths before to
 
 # isort: split
 import argparse
-import dataclasses
 import hashlib
 import json
 import os
@@ -88,7 +87,7 @@ def golden_run(models: tuple[str, ...] = GOLDEN_MODELS) -> dict:
     train_set, val_set, test_set = (data.subset(parts[name]) for name in ("train", "val", "test"))
     results = {"data_sha256": _sha256(data.series), "models": {}}
     for name in models:
-        config = dataclasses.replace(params.model, name=name)
+        config = params.model.model_copy(update=dict(name=name))
         model, _, result = fit_model(config, params.train, train_set, val_set, lambda s: None)
         state = model.state_dict()
         probabilities, _ = predict(model, test_set.series)

@@ -13,7 +13,7 @@
 
 The .ts files are written by aeon's own writer (save_to_ts_file).
 `python -m tests.sample_data` writes them all again; tests/test_own_data.py
-and tests/test_readers.py check that the committed files are exactly what
+and tests/test_files.py check that the committed files are exactly what
 this makes.
 """
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from attention_ts.config.params import GenerateParams, build
 from attention_ts.data.dataset import Dataset
-from attention_ts.data.series_io import SeriesBatch, write_series
+from attention_ts.data.files import Series, write_series
 from attention_ts.data.synthetic import generate
 from tests.conftest import REPO, default_raw_params
 
@@ -53,13 +53,15 @@ def sample_dataset() -> Dataset:
     return generate(build(GenerateParams, raw, "generate"))
 
 
-def sample_series() -> SeriesBatch:
-    """The sample dataset as the file holds it: ids, labels 0/1, rounded values."""
+def sample_series() -> Series:
+    """The sample dataset as the file holds it: ids, labels 0/1, rounded values (float64, so
+    that write_series' 9 digits write the rounded decimals, not float32's nearest)."""
     dataset = sample_dataset()
-    return SeriesBatch(
+    return Series(
+        values=np.round(dataset.series.astype(np.float64), DECIMALS),  # (n, 1, points)
+        lengths=dataset.table["length"].copy(),
         ids=[str(i) for i in dataset.table["id"]],
         rows=list(range(2, len(dataset.table) + 2)),
-        values=np.round(dataset.series[:, 0].astype(np.float64), DECIMALS),  # (n, points)
         labels=[str(label) for label in dataset.table["label"]],
     )
 

@@ -190,12 +190,12 @@ def test_the_targets_compare_with_the_published_numbers():
             {"models": ["cnn", "flat_run_rule"]},  # said before explain's models are missing
             "'flat_run_rule' is not a model for archive data",
         ),
-        ({"models": ["cnn"]}, "two or more models"),
-        ({"resamples": [0, 0]}, "distinct integers >= 0"),
-        ({"resamples": [-1]}, "distinct integers >= 0"),
-        ({"resamples": 3}, "a non-empty list of distinct integers"),
+        ({"models": ["cnn"]}, "a list of 2 or more distinct values"),
+        ({"resamples": [0, 0]}, "distinct values"),
+        ({"resamples": [-1]}, "benchmark.resamples: -1 is invalid; allowed: an integer >= 0"),
+        ({"resamples": 3}, "a non-empty list of distinct values, each an integer >= 0"),
         ({"resamples": [1, 2]}, r"lacks 0; allowed: a list with 0 \(the official split"),
-        ({"datasets": []}, "one or more datasets"),
+        ({"datasets": []}, "benchmark.datasets = \\[\\] is invalid; allowed: a non-empty list"),
         ({"explain": ["cnn"]}, "'cnn' is not an attention model of benchmark.models"),
         ({"model": {"standardise": False}}, r"did you mean benchmark.model.standardize\?"),
         ({"model": {"name": "cnn"}}, "benchmark.model.name cannot be set"),
@@ -204,7 +204,7 @@ def test_the_targets_compare_with_the_published_numbers():
         (
             {"models": ["cnn", "minirocket"]},  # explain still names two attention models
             "'bilstm_attention' is not an attention model of benchmark.models; "
-            r"allowed: \[\] \(benchmark.models has no attention model\)$",
+            r"allowed: \[\] \(benchmark.models has none\)$",
         ),
     ],
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 
 import numpy as np
@@ -32,7 +31,7 @@ def params() -> Params:
 
 @pytest.fixture(scope="module")
 def dataset(params):
-    return generate(dataclasses.replace(params.generate, n_series=2000))
+    return generate(params.generate.model_copy(update=dict(n_series=2000)))
 
 
 def _flat_mask(table: np.ndarray, n_points: int) -> np.ndarray:
@@ -96,12 +95,12 @@ def test_amplitude_and_frequency_reproduce_the_clean_wave(dataset, params):
 
 
 def test_fixed_value_range():
-    assert Range(2.0, 2.0, 0.5).values() == [2.0]
+    assert Range(min=2.0, max=2.0, step=0.5).values() == [2.0]
 
 
 def test_noise_is_relative_to_amplitude(params):
-    config = dataclasses.replace(params.generate, n_series=400, noise=0.1)
-    clean = generate(dataclasses.replace(config, noise=0.0))
+    config = params.generate.model_copy(update=dict(n_series=400, noise=0.1))
+    clean = generate(config.model_copy(update=dict(noise=0.0)))
     noisy = generate(config)
     residual = (noisy.series - clean.series)[:, 0] / noisy.table["amplitude"][:, None]
     assert residual.std() == pytest.approx(0.1, rel=0.03)
@@ -109,10 +108,10 @@ def test_noise_is_relative_to_amplitude(params):
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(params):
-    config = dataclasses.replace(params.generate, n_series=300)
+    config = params.generate.model_copy(update=dict(n_series=300))
 
     def digest(seed: int) -> str:
-        data = generate(dataclasses.replace(config, seed=seed))
+        data = generate(config.model_copy(update=dict(seed=seed)))
         return hashlib.sha256(data.series.tobytes() + data.table.tobytes()).hexdigest()
 
     assert digest(0) == digest(0)
@@ -152,7 +151,7 @@ def _digest(data) -> str:
 
 def test_default_anomalies_give_the_bytes_of_the_original_generator(params):
     assert params.generate.anomalies == ["flat"] and params.generate.task == "binary"
-    assert _digest(generate(dataclasses.replace(params.generate, n_series=200))) == (
+    assert _digest(generate(params.generate.model_copy(update=dict(n_series=200)))) == (
         DEFAULT_200_SHA256
     )
 
@@ -160,12 +159,8 @@ def test_default_anomalies_give_the_bytes_of_the_original_generator(params):
 @pytest.fixture(scope="module")
 def kinds(params):
     """Every kind, multiclass: 240 series of 100 points, 120 anomalous (20 a kind)."""
-    config = dataclasses.replace(
-        params.generate,
-        n_series=240,
-        n_points=100,
-        anomalies=list(ANOMALY_KINDS),
-        task="multiclass",
+    config = params.generate.model_copy(
+        update=dict(n_series=240, n_points=100, anomalies=list(ANOMALY_KINDS), task="multiclass")
     )
     return generate(config)
 
@@ -191,8 +186,8 @@ def test_multiclass_labels_classes_and_balanced_kinds(kinds):
 
 
 def test_kinds_are_balanced_when_they_do_not_divide_the_anomalous_count(params):
-    config = dataclasses.replace(
-        params.generate, n_series=46, anomalies=["spike", "flat", "time_warp"], task="multiclass"
+    config = params.generate.model_copy(
+        update=dict(n_series=46, anomalies=["spike", "flat", "time_warp"], task="multiclass")
     )
     data = generate(config)
     assert data.classes == ("normal", "spike", "flat", "time_warp")
@@ -200,11 +195,8 @@ def test_kinds_are_balanced_when_they_do_not_divide_the_anomalous_count(params):
 
 
 def test_binary_task_labels_the_same_series_anomalous(kinds):
-    config = dataclasses.replace(
-        build(Params, default_raw_params()).generate,
-        n_series=240,
-        n_points=100,
-        anomalies=list(ANOMALY_KINDS),
+    config = build(Params, default_raw_params()).generate.model_copy(
+        update=dict(n_series=240, n_points=100, anomalies=list(ANOMALY_KINDS))
     )
     binary = generate(config)
     assert binary.classes == ("normal", "anomalous")
@@ -215,7 +207,7 @@ def test_binary_task_labels_the_same_series_anomalous(kinds):
 
 
 def test_multiclass_flat_only_keeps_the_series_and_the_labels(params):
-    config = dataclasses.replace(params.generate, n_series=200, task="multiclass")
+    config = params.generate.model_copy(update=dict(n_series=200, task="multiclass"))
     data = generate(config)
     assert data.classes == ("normal", "flat")
     assert _digest(data) == DEFAULT_200_SHA256  # label 1 is flat, as binary's 1 is anomalous
@@ -287,7 +279,7 @@ def test_frequency_change_resumes_the_same_sine_shifted_in_phase(kinds):
 
 def test_other_kinds_leave_the_main_draws_alone(kinds, params):
     """Kinds, signs and bursts come from their own stream: the normal series stay put."""
-    config = dataclasses.replace(params.generate, n_series=240, n_points=100)
+    config = params.generate.model_copy(update=dict(n_series=240, n_points=100))
     flat_only = generate(config)
     normal = kinds.table["label"] == 0
     assert np.array_equal(kinds.series[normal], flat_only.series[normal])
@@ -300,4 +292,4 @@ def test_other_kinds_leave_the_main_draws_alone(kinds, params):
 )
 def test_generate_refuses_what_load_params_refuses(params, anomalies, task):
     with pytest.raises(ValueError, match="allowed: distinct kinds of flat, spike"):
-        generate(dataclasses.replace(params.generate, anomalies=anomalies, task=task))
+        generate(params.generate.model_copy(update=dict(anomalies=anomalies, task=task)))

@@ -4,8 +4,6 @@ channels and classes, and padding: a padded series with its length gives the log
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
@@ -49,7 +47,7 @@ def test_registry_matches_the_names_params_accept():
 @pytest.mark.parametrize("downsample", [1, 5, 20])
 def test_output_shapes_and_attention_sums_to_one(name, downsample):
     torch.manual_seed(0)
-    config = dataclasses.replace(ORIGINAL, name=name, downsample=downsample, standardize=True)
+    config = ORIGINAL.model_copy(update=dict(name=name, downsample=downsample, standardize=True))
     model = build_model(config, n_points=100)
     logits, weights = model(torch.randn(4, 1, 100))
     assert logits.shape == (4,)
@@ -90,7 +88,7 @@ def test_downsample_one_is_the_original_architecture():
 
 
 def test_front_end_shortens_the_sequence_and_adds_convolutions():
-    model = build_model(dataclasses.replace(ORIGINAL, downsample=20), n_points=500)
+    model = build_model(ORIGINAL.model_copy(update=dict(downsample=20)), n_points=500)
     assert sum(isinstance(m, nn.Conv1d) for m in model.modules()) == 2
     assert model.lstm.input_size == 32
     assert count_parameters(model) > _original_parameter_count()
@@ -165,7 +163,7 @@ def test_attention_on_time_axis_spreads_each_step_over_its_window():
 
 def test_save_and_load_give_the_same_predictions(tmp_path):
     torch.manual_seed(0)
-    config = dataclasses.replace(ORIGINAL, downsample=5, standardize=True, hidden_size=8)
+    config = ORIGINAL.model_copy(update=dict(downsample=5, standardize=True, hidden_size=8))
     model = build_model(config, n_points=40)
     save_model(tmp_path / "model.pt", model, config, 40, 1, BINARY)
     loaded = load_model(tmp_path / "model.pt")
@@ -175,13 +173,13 @@ def test_save_and_load_give_the_same_predictions(tmp_path):
 
 
 def test_corrupted_or_incompatible_model_files_give_a_clear_error(tmp_path):
-    config = dataclasses.replace(ORIGINAL, hidden_size=8)
+    config = ORIGINAL.model_copy(update=dict(hidden_size=8))
     path = tmp_path / "model.pt"
     save_model(path, build_model(config, 500), config, 500, 1, BINARY)
     path.write_bytes(path.read_bytes()[:200])  # truncated
     with pytest.raises(PipelineError, match="is not a usable model"):
         load_model(path)
-    bad_config = {"config": {**dataclasses.asdict(config), "hidden_size": 16}, "n_points": 500}
+    bad_config = {"config": {**config.model_dump(), "hidden_size": 16}, "n_points": 500}
     bad_config.update(n_channels=1, classes=list(BINARY))
     bad_config["state_dict"] = build_model(config, 500).state_dict()
     torch.save(bad_config, path)
@@ -230,7 +228,7 @@ def test_flat_run_rule_separates_noise_free_data():
     t = np.linspace(0, 2 * np.pi, 100)
     x = np.sin(rng.uniform(1, 4, (40, 1)) * t).astype(np.float32)
     x[::2, 30:60] = x[::2, 30:31]
-    model = build_model(dataclasses.replace(ORIGINAL, name="flat_run_rule"), n_points=100)
+    model = build_model(ORIGINAL.model_copy(update=dict(name="flat_run_rule")), n_points=100)
     runs = longest_flat_run(torch.from_numpy(x), FlatRunRule.tolerance)
     assert runs[::2].min() >= 29 and runs[1::2].max() <= 3
     assert count_parameters(model) == 2
@@ -269,7 +267,7 @@ def test_minirocket_checkpoint_restores_its_fitted_kernels(tmp_path):
 
 
 def test_unfitted_minirocket_says_so():
-    model = build_model(dataclasses.replace(ORIGINAL, name="minirocket"), n_points=60)
+    model = build_model(ORIGINAL.model_copy(update=dict(name="minirocket")), n_points=60)
     with pytest.raises(PipelineError, match="no fitted features"):
         model(torch.randn(2, 1, 60))
 
@@ -292,7 +290,7 @@ class _RunsCodeWhenUnpickled:
 
 def _checkpoint(**changes) -> dict:
     config = tiny_config("mlp")
-    saved = {"config": dataclasses.asdict(config), "n_points": 60, "n_channels": 1}
+    saved = {"config": config.model_dump(), "n_points": 60, "n_channels": 1}
     saved["classes"] = list(BINARY)
     return {**saved, "state_dict": tiny_model("mlp").state_dict(), **changes}
 

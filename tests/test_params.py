@@ -154,10 +154,14 @@ def test_committed_anomalies_are_the_original_flat_binary_task():
         (
             "generate.anomalies",
             [],
-            "generate.anomalies = [] is invalid; allowed: a list of one or more distinct of flat, "
-            "spike, level_shift",
+            "generate.anomalies = [] is invalid; allowed: a non-empty list of distinct values among "
+            "flat, spike, level_shift",
         ),
-        ("generate.anomalies", "flat", "generate.anomalies = 'flat' is invalid; allowed: a list"),
+        (
+            "generate.anomalies",
+            "flat",
+            "generate.anomalies = 'flat' is invalid; allowed: a non-empty list of distinct values",
+        ),
         (
             "generate.task",
             "regression",

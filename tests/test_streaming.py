@@ -6,7 +6,6 @@ not here (a timed or memory-bounded unit test would fail on a busy machine).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -40,8 +39,8 @@ def test_streamed_generation_gives_the_bytes_of_generation_in_memory(
     tiny_params, anomalies, noise, rows
 ):
     task = "multiclass" if len(anomalies) > 1 else "binary"
-    params = dataclasses.replace(
-        tiny_params.generate, n_series=301, anomalies=anomalies, noise=noise, task=task
+    params = tiny_params.generate.model_copy(
+        update=dict(n_series=301, anomalies=anomalies, noise=noise, task=task)
     )
     whole = generate(params)
     table, classes, chunks = generate_chunks(params, rows)
@@ -90,12 +89,12 @@ def test_a_chunk_boundary_inside_a_split_changes_no_byte(tmp_path, monkeypatch):
 
 
 def test_training_on_series_read_lazily_gives_the_model_trained_in_memory(tmp_path, tiny_params):
-    data = generate(dataclasses.replace(tiny_params.generate, n_series=120))
+    data = generate(tiny_params.generate.model_copy(update=dict(n_series=120)))
     parts = split(data.table["label"], (0.7, 0.3), seed=0)
     for name, index in parts.items():
         save_dataset(tmp_path, name, data, index)
     config = tiny_config("bilstm_attention")
-    settings = dataclasses.replace(tiny_params.train, max_epochs=2)
+    settings = tiny_params.train.model_copy(update=dict(max_epochs=2))
     models = []
     for lazy in (False, True):
         train_set, val_set = (load_dataset(tmp_path, name, lazy) for name in ("train", "val"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
@@ -28,7 +26,7 @@ def _fit(params, **train_overrides):
     data = generate(params.generate)
     parts = split(data.table["label"], params.split.fractions(), params.split.seed)
     train_set, val_set = (data.subset(parts[name]) for name in ("train", "val"))
-    config = dataclasses.replace(params.train, **train_overrides)
+    config = params.train.model_copy(update=dict(**train_overrides))
     make_deterministic(config.seed, config.threads)
     model = build_model(params.model, train_set.series.shape[2])
     result = train(model, train_set, val_set, config)
@@ -51,8 +49,8 @@ def test_same_seed_gives_identical_weights(tiny_params):
 
 
 def test_early_stopping_restores_the_best_epoch(tiny_params):
-    generate_params = dataclasses.replace(tiny_params.generate, n_series=400)  # 20 val per class
-    params = dataclasses.replace(tiny_params, generate=generate_params)
+    generate_params = tiny_params.generate.model_copy(update=dict(n_series=400))  # 20 val per class
+    params = tiny_params.model_copy(update=dict(generate=generate_params))
     model, result, val_set = _fit(params, max_epochs=8, patience=1, lr=0.05)
     assert result.early_stopping
     assert np.bincount(val_set.table["label"]).min() >= MIN_VALIDATION_PER_CLASS
@@ -85,7 +83,7 @@ def test_asking_for_cuda_without_one_is_a_clear_error(monkeypatch):
 def test_a_model_too_long_for_the_series_is_refused_before_training(tiny_params):
     """Series from a file are checked here, where their length is first known."""
     data = generate(tiny_params.generate).subset(np.arange(40))
-    config = dataclasses.replace(tiny_params.model, downsample=data.series.shape[2] + 1)
+    config = tiny_params.model.model_copy(update=dict(downsample=data.series.shape[2] + 1))
     with pytest.raises(ParamsError, match=r"model.downsample = 101 is longer than the series"):
         fit_model(config, tiny_params.train, data, data)
 
@@ -98,10 +96,12 @@ def test_a_loss_that_is_not_finite_stops_training(tiny_params, split_name):
     series[1] *= 1e38 / np.abs(series[1]).max()  # a transformer with standardize = false: NaN
     huge = data._replace(series=series)
     train_set, val_set = (huge, data) if split_name == "training" else (data, huge)
-    config = dataclasses.replace(tiny_params.model, name="transformer", standardize=False)
+    config = tiny_params.model.model_copy(update=dict(name="transformer", standardize=False))
     message = rf"^{split_name} loss became nan in epoch 1; allowed: .*series of smaller values"
     with pytest.raises(PipelineError, match=message):
-        fit_model(config, dataclasses.replace(tiny_params.train, max_epochs=1), train_set, val_set)
+        fit_model(
+            config, tiny_params.train.model_copy(update=dict(max_epochs=1)), train_set, val_set
+        )
 
 
 def _three_classes(data: Dataset, lengths: bool = False) -> Dataset:
@@ -126,7 +126,9 @@ def test_three_classes_train_with_cross_entropy(tiny_params, ragged):
     parts = split(data.table["label"], tiny_params.split.fractions(), tiny_params.split.seed)
     train_set, val_set = (data.subset(parts[name]) for name in ("train", "val"))
     assert train_set.ragged == ragged
-    train_params = dataclasses.replace(tiny_params.train, max_epochs=8, patience=8, min_steps=400)
+    train_params = tiny_params.train.model_copy(
+        update=dict(max_epochs=8, patience=8, min_steps=400)
+    )
     model, config, result = fit_model(
         tiny_params.model, train_params, train_set, val_set, lambda s: None
     )
@@ -143,20 +145,20 @@ def test_a_small_train_set_gets_min_steps(tiny_params):
     parts = split(data.table["label"], tiny_params.split.fractions(), tiny_params.split.seed)
     train_set = data.subset(parts["train"][:40])
     val_set = data.subset(parts["val"])
-    params = dataclasses.replace(tiny_params.train, batch_size=64, min_steps=60, patience=3)
+    params = tiny_params.train.model_copy(update=dict(batch_size=64, min_steps=60, patience=3))
     assert passes_per_epoch(params, batches_per_pass=1) == 20
-    assert passes_per_epoch(dataclasses.replace(params, min_steps=0), 1) == 1
+    assert passes_per_epoch(params.model_copy(update=dict(min_steps=0)), 1) == 1
     _, _, result = fit_model(tiny_params.model, params, train_set, val_set, lambda s: None)
     assert result.epochs_run == 3 and len(result.history) == 3
     assert result.summary()["steps"] == 60 and result.summary()["passes_per_epoch"] == 20
     # a large train set keeps one pass per epoch: the synthetic defaults do not move
-    assert passes_per_epoch(dataclasses.replace(params, min_steps=1000, max_epochs=15), 110) == 1
+    assert passes_per_epoch(params.model_copy(update=dict(min_steps=1000, max_epochs=15)), 110) == 1
 
 
 def test_downsample_auto_is_resolved_for_the_series_length(tiny_params):
     data = generate(tiny_params.generate).subset(np.arange(60))  # 100 points
-    config = dataclasses.replace(tiny_params.model, downsample="auto")
-    train_params = dataclasses.replace(tiny_params.train, max_epochs=1)
+    config = tiny_params.model.model_copy(update=dict(downsample="auto"))
+    train_params = tiny_params.train.model_copy(update=dict(max_epochs=1))
     model, resolved, _ = fit_model(config, train_params, data, data, lambda s: None)
     assert resolved.downsample == 4  # 100 // 25
     assert model.front.stride == 4
@@ -175,16 +177,16 @@ def test_downsample_auto_is_resolved_for_the_series_length(tiny_params):
     ],
 )
 def test_downsample_auto_per_length_and_model(tiny_params, name, n_points, expected):
-    config = dataclasses.replace(tiny_params.model, name=name, downsample="auto")
+    config = tiny_params.model.model_copy(update=dict(name=name, downsample="auto"))
     assert resolve_config(config, n_points).downsample == expected
-    fixed = dataclasses.replace(config, downsample=5)
+    fixed = config.model_copy(update=dict(downsample=5))
     assert resolve_config(fixed, n_points) is fixed  # a number is kept as given
 
 
 def test_a_tiny_validation_split_keeps_the_last_epoch(tiny_params):
     """8 validation series per class would choose the epoch by chance: all run, the last kept."""
-    generate_params = dataclasses.replace(tiny_params.generate, n_series=160)  # 8 per class
-    params = dataclasses.replace(tiny_params, generate=generate_params)
+    generate_params = tiny_params.generate.model_copy(update=dict(n_series=160))  # 8 per class
+    params = tiny_params.model_copy(update=dict(generate=generate_params))
     model, result, val_set = _fit(params, max_epochs=4, patience=1, lr=0.05)
     assert np.bincount(val_set.table["label"]).min() < MIN_VALIDATION_PER_CLASS
     assert not result.early_stopping

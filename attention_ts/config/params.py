@@ -570,16 +570,20 @@ def allowed(annotation: Any, info: Any = None) -> str:
     if origin is Literal:
         return "one of " + ", ".join(map(str, get_args(annotation)))
     if origin is list:
+        least = next((m.min_length for m in metadata if isinstance(m, annotated_types.MinLen)), 0)
+        size = {0: "a list of", 1: "a non-empty list of"}.get(least, f"a list of {least} or more")
         item = allowed(get_args(annotation)[0])
         if item.startswith("one of "):
-            return "a list of one or more distinct of " + item[len("one of ") :]
-        return f"a list of distinct items, each {item}"
+            return f"{size} distinct values among " + item[len("one of ") :]
+        return f"{size} distinct values, each {item}"
     if annotation is bool:
         return "true or false"
     if annotation is int:
         return "an integer" + _bounds(metadata)
     if annotation is float:
-        return "a finite number" + _bounds(metadata)
+        bounds = _bounds(metadata)
+        fraction = bounds.startswith((" in [0,", " in (0,")) and bounds.endswith((" 1]", " 1)"))
+        return ("a fraction" if fraction else "a finite number") + bounds
     if annotation is str:
         return "non-empty text"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

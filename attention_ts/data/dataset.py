@@ -14,7 +14,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
@@ -69,12 +71,15 @@ class Dataset(NamedTuple):
         return [f"series id {series_id} of the {split} split" for series_id in self.table["id"]]
 
 
-def natural_key(name: str) -> tuple[int, float, str]:
-    """Class order when params give none: numbers by value first (ties by text), then text.
+def natural_key(name: str) -> tuple[int, Decimal, str]:
+    """Class order when params give none: numbers by exact value first (ties by text), then text.
 
-    Only the order: `1`, `01` and `1.0` stay three classes.
+    Only the order: `1`, `01` and `1.0` stay three classes. `NAN` and `Nan` (labels: pandas
+    reads neither as missing) are text here: a Decimal NaN cannot be compared.
     """
-    return (0, float(name), name) if is_number(name) else (1, 0.0, name)
+    if is_number(name) and not Decimal(name).is_nan():
+        return (0, Decimal(name), name)
+    return (1, Decimal(0), name)
 
 
 def class_names(found: Sequence[str], wanted: Sequence[str], path: Path) -> tuple[str, ...]:
@@ -112,14 +117,20 @@ def _labels(found: Series, classes: tuple[str, ...], path: Path, role: str) -> n
 
 
 def _ids(found: Series, path: Path) -> np.ndarray:
+    """The ids (n,) as int64: ASCII digits only (int() would take 1_0 and Unicode digits, and
+    numpy would overflow past int64), each integer once (01 and 1 would share one)."""
     ids = np.empty(len(found.ids), dtype=np.int64)
+    rows: dict[int, int] = {}
+    allowed = "integer ids, or no id column (series are then numbered by their line)"
     for k, (text, row) in enumerate(zip(found.ids, found.rows)):
-        try:
-            ids[k] = int(text)
-        except ValueError:
-            problem = f"id {text!r} in column 'id' is not an integer"
-            allowed = "integer ids, or no id column (series are then numbered by their line)"
-            raise SeriesFileError(path, problem, allowed, row) from None
+        if re.fullmatch(r"[+-]?[0-9]{1,18}", text) is None:
+            problem = f"id {text!r} in column 'id' is not an integer of at most 18 digits"
+            raise SeriesFileError(path, problem, allowed, row)
+        ids[k] = int(text)
+        first = rows.setdefault(int(ids[k]), row)
+        if first != row:
+            problem = f"id {text!r} is the integer {ids[k]}, the id of row {first} already"
+            raise SeriesFileError(path, problem, "a different integer id for every series", row)
     return ids
 
 

@@ -37,6 +37,9 @@ allowed: <what>", R the line number in the file.
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import itertools
 import re
 import shlex
 import tempfile
@@ -200,11 +203,12 @@ def read_csv(path: Path, **options: object) -> pd.DataFrame | pd.io.parsers.Text
                 **options,
             )
     except Exception as error:
-        raise csv_error(path, error) from None
+        raise csv_error(path, error, str(options.get("sep", ","))) from None
 
 
-def csv_error(path: Path, error: Exception) -> SeriesFileError:
-    """A pandas exception (or ParserWarning) while reading `path` as one SeriesFileError."""
+def csv_error(path: Path, error: Exception, sep: str = ",") -> SeriesFileError:
+    """A pandas exception (or ParserWarning) while reading `path` (cells separated by `sep`)
+    as one SeriesFileError."""
     text = " ".join(str(error).split())
     if isinstance(error, UnicodeDecodeError):
         raw = path.read_bytes()
@@ -217,15 +221,17 @@ def csv_error(path: Path, error: Exception) -> SeriesFileError:
         return SeriesFileError(
             path, f"byte 0x{raw[start]:02x} is not UTF-8", "UTF-8 text (save it as UTF-8)", row
         )
-    if found := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text):
-        expected, row, seen = found.groups()
-        return SeriesFileError(
-            path,
-            f"{seen} fields, the header has {expected}",
-            f"{expected} fields in every line (is a cell missing or extra?)",
-            int(row),
-        )
-    if isinstance(error, pd.errors.ParserWarning) or "does not match length" in text:
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if found or isinstance(error, pd.errors.ParserWarning) or "does not match length" in text:
+        # pandas compares a line with the line before it (after a first line with an extra
+        # cell, which only warns, it names the next longer one): name the first line with
+        # more cells than line 1
+        longer = longer_line(path, sep)
+        if longer is not None:
+            return too_many(path, *longer)
+        if found:
+            expected, row, seen = map(int, found.groups())
+            return too_many(path, row, seen, expected)
         return SeriesFileError(
             path,
             "a line has more fields than the header",
@@ -248,21 +254,92 @@ def is_number(text: str) -> bool:
     return "_" not in text
 
 
+def whole(
+    path: Path, chunks: pd.io.parsers.TextFileReader, sep: str, offset: int
+) -> Iterator[pd.DataFrame]:
+    """pandas' chunks of `path`, none with cells dropped: lines `offset` + index.
+
+    pandas' C parser (3.0.6) refuses a line with more cells than the line
+    before it, but it only warns (ParserWarning) for the first line of the
+    file and says nothing for the first line of a later chunk: their extra
+    cells are dropped. So the warning is raised (the filter set while pandas
+    reads, not while the caller works on a chunk), and the first line of each
+    later chunk is read again from the file and its cells counted.
+    """
+    lines = None  # the file, read alongside from the second chunk on
+    done = 0  # lines of it read
+    with contextlib.ExitStack() as stack:
+        while True:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            if len(chunk) and chunk.index[0] > 0:
+                if lines is None:
+                    lines = stack.enter_context(
+                        open(path, encoding="utf-8", errors="replace", newline="")
+                    )
+                row = int(chunk.index[0]) + offset
+                text = next(itertools.islice(lines, row - done - 1, None), "")
+                done = row
+                cells = next(csv.reader([text], delimiter=sep), [])
+                if len(cells) > chunk.shape[1]:
+                    raise too_many(path, row, len(cells), chunk.shape[1])
+            yield chunk
+
+
+def longer_line(path: Path, sep: str) -> tuple[int, int, int] | None:
+    """(row, cells, cells of line 1) of the first line of `path` with more cells than its
+    first (the header), as the csv module splits them; None when there is none."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as stream:
+        reader = csv.reader(stream, delimiter=sep)
+        width = len(next(reader, []))
+        for cells in reader:
+            if len(cells) > width:
+                return reader.line_num, len(cells), width
+    return None
+
+
+def too_many(path: Path, row: int, seen: int, width: int) -> SeriesFileError:
+    return SeriesFileError(
+        path,
+        f"{seen} fields, the first line (the header, if any) has {width}",
+        f"{width} fields in every line (is a cell extra?)",
+        row,
+    )
+
+
+def cell_number(cell: object) -> float | None:
+    """A cell of a column pandas left as text, as a number: float() of ASCII text without "_"
+    (float() takes 1_0 and Unicode digits, pandas' parser neither; pandas' to_numeric is not
+    exact and takes "7e 8"), or of an int (pandas keeps integers past int64 as Python ints);
+    None for anything else (True, False, other text)."""
+    if isinstance(cell, str) and cell.isascii() and "_" not in cell:
+        try:
+            return float(cell)
+        except ValueError:
+            return None
+    return float(cell) if isinstance(cell, int) and not isinstance(cell, bool) else None
+
+
 def header_names(path: Path, header: str) -> list[str]:
     """The first line's cells, as pandas reads a header; [] when `header` says there is none."""
     if header == "no":
         return []
     names = [str(name) for name in read_csv(path, nrows=0).columns]
-    if header == "yes" or not names or not all(map(is_number, names)):
+    first = read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+    cells = [] if first.empty else [str(cell) for cell in first.iloc[0]]  # unmangled: 1, 1
+    if header == "yes" or not cells or not all(map(is_number, cells)):
         return names
-    numbers = [float(name) for name in names]
+    numbers = [float(cell) for cell in cells]
     if numbers in (
         [float(k) for k in range(len(names))],
         [float(k + 1) for k in range(len(names))],
     ):
         raise SeriesFileError(
             path,
-            f"the first line is {names[0]}, {names[1] if len(names) > 1 else ''}, ...: column "
+            f"the first line is {cells[0]}, {cells[1] if len(cells) > 1 else ''}, ...: column "
             "names as pandas writes them for an array, or a series?",
             "--header yes (it names the columns) or --header no (it is a series)",
             1,
@@ -296,10 +373,11 @@ def read_table(
                 1,
             )
         text = {name: str for name in (ids, labels) if name is not None}
+        sep = ","
         chunks = read_csv(path, dtype=text, chunksize=batch_size)
         offset = 2  # the header is line 1
     else:
-        sep = "\t"
+        sep = "," if layout == "wide" else "\t"  # wide: numpy.savetxt's CSV without a header
         if layout == "ucr":
             with open(path, encoding="utf-8", errors="replace") as stream:
                 sep = "\t" if "\t" in stream.readline() else ","
@@ -310,7 +388,7 @@ def read_table(
     seen: dict[str, int] = {}
     empty = True
     try:
-        for chunk in chunks:
+        for chunk in whole(path, chunks, sep, offset):
             chunk = chunk[~chunk.isna().all(axis=1).to_numpy()]  # blank lines
             if chunk.empty:
                 continue
@@ -327,9 +405,14 @@ def read_table(
             found_labels = None
             if labels is not None:
                 found_labels = texts(path, chunk[labels], "label", rows, columns.index(labels) + 1)
-            yield checked(path, values[:, None, :], found_ids, rows, found_labels, missing)
+            cells = [
+                (k + 1, None if isinstance(columns[k], int) else str(columns[k])) for k in kept
+            ]
+            yield checked(
+                path, values[:, None, :], found_ids, rows, found_labels, missing, cells=cells
+            )
     except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as error:
-        raise csv_error(path, error) from None
+        raise csv_error(path, error, sep) from None
     if empty:
         raise SeriesFileError(path, "no series", "at least one series")
 
@@ -337,21 +420,30 @@ def read_table(
 def numbers(path: Path, frame: pd.DataFrame, rows: list[int], columns: list[int]) -> np.ndarray:
     """The cells of `frame` (n, m) as float64; a cell that is no number: SeriesFileError at its
     row (`rows`, (n,)) and file column (`columns`, (m,), 1-based)."""
-    try:
+    if all(dtype.kind in "fiu" for dtype in frame.dtypes):  # pandas parsed every cell
         return frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (ValueError, TypeError):
-        pass
+    # A column pandas left as text (or read as True/False): numpy's conversion would call
+    # float() on it, which takes 1_0, Unicode digits and booleans; pandas' parser takes none.
+    values = np.empty(frame.shape)
     for k, name in enumerate(frame.columns):
         cells = frame[name]
-        parsed = pd.to_numeric(cells.where(cells.map(lambda c: "_" not in str(c))), errors="coerce")
-        bad = np.flatnonzero(parsed.isna().to_numpy() & cells.notna().to_numpy())
-        if bad.size:
-            text = str(cells.iloc[bad[0]])
-            label = None if isinstance(name, int) else str(name)
+        if cells.dtype.kind in "fiu":
+            values[:, k] = cells.to_numpy(dtype=np.float64, na_value=np.nan)
+            continue
+        parsed = [np.nan if pd.isna(cell) else cell_number(cell) for cell in cells]
+        if None in parsed:
+            bad = parsed.index(None)
+            label = None if isinstance(name, (int, np.integer)) else str(name)
             raise SeriesFileError(
-                path, f"{show(text)} is not a number", NUMBERS, rows[bad[0]], columns[k], label
+                path,
+                f"{show(str(cells.iloc[bad]))} is not a number",
+                NUMBERS,
+                rows[bad],
+                columns[k],
+                label,
             )
-    raise AssertionError("a column pandas could not convert held only numbers")
+        values[:, k] = parsed
+    return values
 
 
 def texts(path: Path, cells: pd.Series, kind: str, rows: list[int], column: int) -> list[str]:
@@ -359,13 +451,19 @@ def texts(path: Path, cells: pd.Series, kind: str, rows: list[int], column: int)
     found = [None if pd.isna(cell) else str(cell).strip() for cell in cells]
     for text, row in zip(found, rows):
         if not text or text in NA_TEXTS:
+            # pandas turned the marker into NaN before we see it: its text is gone
+            marker = (
+                "an empty cell or a missing-value marker"
+                if text is None
+                else f"{show(text)} is a missing-value marker"
+            )
             raise SeriesFileError(
                 path,
-                f"missing {kind} ({show(text or '')} is a missing-value marker)",
+                f"missing {kind} ({marker})",
                 f"a {kind} for every series (empty, ?, NA, NaN, null and the like are not {kind}s)",
                 row,
                 column,
-                str(cells.name) if not isinstance(cells.name, int) else None,
+                None if isinstance(cells.name, (int, np.integer)) else str(cells.name),
             )
     return found
 
@@ -391,9 +489,11 @@ def checked(
     labels: list[str] | None,
     missing: str,
     unit: str = "column",
+    cells: list[tuple[int, str | None]] | None = None,
 ) -> Series:
     """`Series` of `values` (n, channels, width) float64, NaN past each series' end; every value
-    checked, NaN inside a series refused or interpolated (`missing`)."""
+    checked, NaN inside a series refused or interpolated (`missing`). `cells` (width,): the
+    file column (number, header name) of each point, where a series is a line of cells."""
     nan = np.isnan(values)  # (n, channels, width)
     present = ~nan.all(axis=1)  # (n, width)
     lengths = values.shape[2] - np.argmax(present[:, ::-1], axis=1)  # (n,) past the last value
@@ -404,7 +504,10 @@ def checked(
     for problem, where in (("wild", wild), ("missing", nan & inside)):
         if where.any() and not (problem == "missing" and missing == "interpolate"):
             series, channel, point = (int(i) for i in np.argwhere(where)[0])
-            refuse(path, values[series], rows[series], channel, point, lengths[series], unit)
+            where = None if cells is None else cells[point]
+            refuse(
+                path, values[series], rows[series], (channel, point), lengths[series], unit, where
+            )
     short = np.flatnonzero(lengths < MIN_POINTS)
     if short.size:
         k = int(short[0])
@@ -431,19 +534,27 @@ def checked(
 
 
 def refuse(
-    path: Path, values: np.ndarray, row: int, channel: int, point: int, length: int, unit: str
+    path: Path,
+    values: np.ndarray,
+    row: int,
+    at: tuple[int, int],
+    length: int,
+    unit: str,
+    cell: tuple[int, str | None] | None = None,
 ) -> None:
-    """Raise the SeriesFileError for value `point` of `channel` of one series (channels, width)."""
+    """Raise the SeriesFileError for the value at (channel, point) of one series (channels,
+    width); `cell`: its file column (number, name) where a series is a line of cells."""
+    channel, point = at
     value = values[channel, point]
-    at = f"point {point + 1} of {length}"
+    place = f"point {point + 1} of {length}"
     if np.isnan(value):
-        problem, allowed = f"missing value at {at}", NUMBERS
+        problem, allowed = f"missing value at {place}", NUMBERS
     else:
-        problem = f"{value:g} at {at} is not a finite number within float32's range"
+        problem = f"{value:g} at {place} is not a finite number within float32's range"
         allowed = f"finite numbers within +-{FLOAT32_MAX:.4g}"
     if unit == "channel":
         raise SeriesFileError(path, problem, allowed, row, channel + 1, unit="channel")
-    raise SeriesFileError(path, problem, allowed, row)
+    raise SeriesFileError(path, problem, allowed, row, *(cell or ()))
 
 
 def interpolated(values: np.ndarray, length: int) -> np.ndarray:
@@ -476,7 +587,9 @@ def read_long(path: Path, names: list[str], channel_column: str, options: tuple)
     channel = channel_column if channel_column in names else None
     text = {name: str for name in (id_column, labels, channel) if name}
     frame = read_csv(path, dtype=text)
-    frame = frame[~frame.isna().all(axis=1).to_numpy()]
+    frame = frame[~frame.isna().all(axis=1).to_numpy()]  # blank lines
+    if frame.empty:
+        raise SeriesFileError(path, "no series", "at least one series")
     frame["row"] = frame.index.to_numpy() + 2
     rows = frame["row"].tolist()
     frame[id_column] = texts(path, frame[id_column], "id", rows, names.index(id_column) + 1)
@@ -574,10 +687,14 @@ def read_aeon(path: Path, label_required: bool, missing: str) -> Series:
     if not rows:
         raise SeriesFileError(path, "no series after @data", "at least one series", starts[0] + 1)
     declared = ts_classes(path, head, label_required) if ts else None
+    labelled = not ts or declared is not None  # whether each line ends in a label
+    odd = odd_cell(lines, rows, ts, labelled)
+    if odd is not None:
+        raise not_number(path, *odd)
     with tempfile.TemporaryDirectory() as folder:
         clean = Path(folder) / f"clean{path.suffix.lower()}"  # the header and the series only
         clean.write_text("\n".join([*head, *(lines[row - 1] for row in rows)]) + "\n")
-        data, aeon_labels = load_aeon(path, clean, rows, ts)
+        data, aeon_labels = load_aeon(path, clean, (lines, rows, labelled), ts)
     if ts:
         labels = None if declared is None else ts_labels(path, lines, rows, declared)
     else:
@@ -672,16 +789,23 @@ CASE = re.compile(r"\bcase(?: number)? (\d+)")  # aeon's 1-based series count in
 
 
 def load_aeon(
-    path: Path, clean: Path, rows: list[int], ts: bool
+    path: Path, clean: Path, data: tuple[list[str], list[int], bool], ts: bool
 ) -> tuple[list | np.ndarray, np.ndarray]:
     """aeon's (series, labels) of the cleaned copy `clean` of `path`; its exceptions become one
-    SeriesFileError naming the row."""
+    SeriesFileError naming the row. `data`: the lines of `path`, the rows of its series, and
+    whether each ends in a label."""
     from aeon.datasets import load_from_arff_file, load_from_ts_file  # numba: a slow import
 
+    lines, rows, labelled = data
     try:
         return (load_from_ts_file if ts else load_from_arff_file)(str(clean))
     except (OSError, ValueError, IndexError, TypeError) as error:
         message = " ".join(str(error).split())
+    if found := re.search(r"could not convert string to float: '(.*)'", message):
+        # aeon names the text, not where it is
+        odd = odd_cell(lines, rows, ts, labelled, found.group(1))
+        if odd is not None:
+            raise not_number(path, *odd)
     case = CASE.search(message)
     row = rows[int(case.group(1)) - 1] if case and int(case.group(1)) <= len(rows) else None
     if found := re.search(r"Expecting (\d+) but have read (\d+)", message):
@@ -694,9 +818,15 @@ def load_aeon(
         r"Saw (\d+) in the first channel but (\d+) in the channel (\d+)", message
     ):
         first, points, channel = found.groups()
-        problem = f"{points} points in channel {int(channel) + 1}, {first} in channel 1"
-        allowed = "the same number of points in every channel of a series (and with "
-        allowed += "@equalLength true, in every series)"
+        if "equal length == True" in message:  # aeon compares with the first series then
+            problem = (
+                f"{points} points in channel {int(channel) + 1}, the first series {first} "
+                "(the header says @equalLength true, or says nothing)"
+            )
+            allowed = "series of one length, or @equalLength false in the header"
+        else:
+            problem = f"{points} points in channel {int(channel) + 1}, {first} in channel 1"
+            allowed = "the same number of points in every channel of a series"
     elif found := re.search(r"could not convert string to float: '(.*)'", message):
         problem, allowed = f"{show(found.group(1))} is not a number", NUMBERS
     elif re.search(r"shape \((\d+),\) into shape \((\d+),\)", message):
@@ -709,6 +839,49 @@ def load_aeon(
             TS_LAYOUT if ts else ARFF_LAYOUT,
         )
     raise SeriesFileError(path, problem, allowed, row)
+
+
+def value_cells(line: str, ts: bool, labelled: bool) -> list[list[str]]:
+    """A data line's value cells by channel, split as aeon splits them: a .ts line's channels
+    at ':' (the label after the last one left out when `labelled`), an .arff line's cells at
+    ',' (the class, last, left out; several channels quoted, separated by a written '\\n')."""
+    line = line.strip()
+    if ts:
+        channels = (line[: line.rfind(":")] if labelled else line).split(":")
+    elif line.startswith("'"):
+        channels = line[1:].split("',")[0].split("\\n")
+    else:
+        channels = [line[: line.rfind(",")]]
+    return [channel.split(",") for channel in channels]
+
+
+def odd_cell(
+    lines: list[str], rows: list[int], ts: bool, labelled: bool, text: str | None = None
+) -> tuple[int, int, str] | None:
+    """(row, channel, cell) of the first value cell of the series at `rows` of `lines` that is
+    `text` (the text an aeon message quotes; aeon lowercases a .ts line first), or without
+    `text`, one that aeon's float() takes but pandas would not: with "_" (1_0 is 10 to float())
+    or not ASCII (Unicode digits)."""
+    text = None if text is None else text.lower()
+    for row in rows:
+        line = lines[row - 1]
+        if text is None and "_" not in line and line.isascii():
+            continue  # the common line, checked at C speed
+        for channel, cells in enumerate(value_cells(line, ts, labelled), 1):
+            for cell in cells:
+                if (
+                    text in (cell.lower(), cell.strip().lower())
+                    if text is not None
+                    else "_" in cell or not cell.isascii()
+                ):
+                    return row, channel, cell
+    return None
+
+
+def not_number(path: Path, row: int, channel: int, cell: str) -> SeriesFileError:
+    return SeriesFileError(
+        path, f"{show(cell.strip())} is not a number", NUMBERS, row, channel, unit="channel"
+    )
 
 
 def write_series(path: Path, found: Series, layout: str = "wide") -> None:
