@@ -95,13 +95,15 @@ def committed(built_project, tmp_path_factory) -> Project:
 
 
 def _outputs(project: Project) -> dict[str, str]:
-    """SHA-256 of every file that is an output of a stage (data/check aside) and of dvc.lock."""
+    """SHA-256 of every file that is an output of a stage, and of dvc.lock."""
     found = {}
     for top in ("data", "models", "metrics", "plots", "reports"):
         for path in sorted((project.root / top).rglob("*")):
             relative = path.relative_to(project.root).as_posix()
-            if path.is_file() and not relative.startswith("data/check"):
-                found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+            if path.is_file() or path.is_symlink():
+                found[relative] = hashlib.sha256(
+                    os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+                ).hexdigest()
     found["dvc.lock"] = hashlib.sha256((project.root / "dvc.lock").read_bytes()).hexdigest()
     return found
 

@@ -228,7 +228,7 @@ def test_the_pipeline_trains_on_the_sample_file(tmp_path):
     generated = project.root / "data/generated/series.npy"
     assert not generated.exists() or generated.read_bytes() == before  # DVC removes, never half
 
-    shutil.copy(SAMPLE, bad)  # the good file again: its outputs come back from the cache
+    shutil.copy(SAMPLE, bad)  # the good file again: what the last run made is still in place
     assert project.repro() == set()
     assert generated.read_bytes() == before
 

@@ -241,10 +241,10 @@ def test_changing_one_models_entry_reruns_only_that_model(compared):
     project = compared
     original = project.params()
     project.set_param("compare", "mlp", {"train": {"lr": 0.02}})
-    assert project.repro(COMPARE) == {f"{COMPARE}:fit@mlp", f"{COMPARE}:compare"}
+    assert project.repro(COMPARE) == {"check", f"{COMPARE}:fit@mlp", f"{COMPARE}:compare"}
     project.write_params(original)
     project.set_param("train", "lr", 0.02)  # a shared setting: every model reruns
-    assert project.plan(COMPARE) == FITS | {f"{COMPARE}:compare"}  # DVC's plan, as above
+    assert project.plan(COMPARE) == FITS | {"check", f"{COMPARE}:compare"}  # DVC's plan, as above
 
 
 def test_forced_comparison_reproduces_the_scores(compared):
