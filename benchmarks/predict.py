@@ -9,8 +9,8 @@ the command on it as a child process, `--runs` times per model: wall time
 (Python start and model loading included), the seconds the command itself
 reports (reading, predicting, writing), and the child's peak resident memory
 (VmHWM, polled from /proc), and the peak of the summed resident memory of the
-child and the processes it starts (the reading process), polled the same way
-(an upper bound: pages the two share count twice). The same runs on the first
+child and the processes it starts (none now; a baseline's reading process), polled the
+same way (an upper bound: pages they share count twice). The same runs on the first
 10,000 series show that memory does not grow with the number of series. With
 --attention it also times the runs that write the 500 attention weights per
 series, and with --threads N the runs with that many torch threads. With
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import io
 import json
 import os
@@ -38,15 +37,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from attention_ts.config.params import load_params
 from attention_ts.core.numerics import describe_cpu
-from attention_ts.data.series_io import SeriesBatch, write_series
+from attention_ts.data.files import Series, write_series
 from attention_ts.data.synthetic import generate
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path("benchmarks/predict.json")
 SIZES = (100_000, 10_000)
-REPORTED_SECONDS = re.compile(r" in ([0-9.]+) s, ")  # from the command's summary line
+# from the command's summary line: "...; 2.3 s; wrote ..." (a baseline's: "... in 2.3 s, ...")
+REPORTED_SECONDS = re.compile(r"(?: in |; )([0-9.]+) s[,;] ")
 POLL_S = 0.05
 
 
@@ -127,11 +129,14 @@ def write_inputs(folder: Path) -> dict:
     """One wide CSV per size in SIZES (the smaller ones: the first series of the largest)."""
     params = load_params().generate
     start = time.perf_counter()
-    data = generate(dataclasses.replace(params, n_series=max(SIZES)))
-    values = data.series[:, 0]  # (n, points): the generator's series have one channel
+    data = generate(params.model_copy(update={"n_series": max(SIZES)}))  # pydantic params
+    values = data.series  # (n, 1, points): the generator's series have one channel
+    lengths = np.full(len(values), values.shape[2], dtype=np.int64)
     for size in SIZES:
         ids = [str(i) for i in range(size)]
-        write_series(folder / f"{size}.csv", SeriesBatch(ids, [], values[:size], None))
+        rows = list(range(2, size + 2))  # a wide CSV's lines, after its header
+        found = Series(values[:size], lengths[:size], ids, rows, None)
+        write_series(folder / f"{size}.csv", found)
     return {
         "n_points": params.n_points,
         "noise": params.noise,

@@ -154,8 +154,8 @@ def test_committed_anomalies_are_the_original_flat_binary_task():
         (
             "generate.anomalies",
             [],
-            "generate.anomalies = [] is invalid; allowed: a non-empty list of distinct values among "
-            "flat, spike, level_shift",
+            "generate.anomalies = [] is invalid; allowed: a non-empty list of distinct values "
+            "among flat, spike, level_shift",
         ),
         (
             "generate.anomalies",

@@ -64,8 +64,8 @@ from attention_ts.config.params import (
     ATTENTION_MODELS,
     PARAMS_FILE,
     ParamsError,
-    load_params,
     min_points,
+    read_params_file,
 )
 from attention_ts.core import resources
 from attention_ts.core.io import Output, OutputFolder
@@ -116,25 +116,28 @@ def model_inputs(checkpoint: Checkpoint, found: Series, path: Path, mismatch: st
 
 
 def scores(
-    checkpoint: Checkpoint, series: np.ndarray, found: Series, attention: bool, batch_size: int
+    checkpoint: Checkpoint, series: np.ndarray, found: Series, want: bool, args: argparse.Namespace
 ) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """(probabilities (n, classes), attention on each series' own points (n,) of (points_i,)).
 
     A series of the model's full length runs its fixed-length code (lengths None, as in
     the pipeline), a shorter one the masked code with its length, so that no series'
-    result depends on which others share its batch.
+    result depends on which others share its batch. A score that is not finite is refused
+    naming the series' file, row and id. `want`: the attention too.
     """
     n_points = checkpoint.n_points
     lengths = np.minimum(found.lengths, n_points)
     probabilities = np.empty((len(lengths), len(checkpoint.classes)), dtype=np.float32)
     steps = None
     full = lengths == n_points
+    where = [f"{args.input}: row {r} (id {show(i)})" for i, r in zip(found.ids, found.rows)]
     for part, part_lengths in ((full, None), (~full, lengths[~full])):
         if not part.any():
             continue
-        p, w = predict(checkpoint.model, series[part], part_lengths, batch_size)
+        names = [where[k] for k in np.flatnonzero(part)]
+        p, w = predict(checkpoint.model, series[part], part_lengths, args.batch_size, names)
         probabilities[part] = p
-        if w is not None and attention:
+        if w is not None and want:
             steps = np.zeros((len(lengths), w.shape[1]), dtype=w.dtype) if steps is None else steps
             steps[part] = w
     if steps is None:
@@ -153,9 +156,14 @@ def label_column(args: argparse.Namespace) -> str:
     if args.label_column:
         return args.label_column
     try:
-        return load_params().dataset.label_column
-    except ParamsError:  # no params.yaml here, or not a valid one: the default name
+        raw = read_params_file()
+    except ParamsError:  # no params.yaml here, or not YAML: the default name
         return "label"
+    # the key alone, not the whole file validated: one invalid elsewhere (train.threads beyond
+    # this machine, a data path of another machine) still names the column never to read as values
+    dataset = raw.get("dataset") if isinstance(raw, dict) else None
+    name = dataset.get("label_column") if isinstance(dataset, dict) else None
+    return name if isinstance(name, str) and name else "label"
 
 
 class Parser(argparse.ArgumentParser):
@@ -294,13 +302,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     with ExitStack() as outputs:
         output = outputs.enter_context(Output(args.output, "output", inputs))  # checked first
         plots = None
-        if args.plots is not None:
-            plots = outputs.enter_context(OutputFolder(args.plots, "--plots", inputs))
+        if args.plots is not None:  # neither output may hold or be the other
+            written = {**inputs, "output": args.output}
+            plots = outputs.enter_context(OutputFolder(args.plots, "--plots", written))
         checkpoint = load_model(args.model)
         check_args(args, checkpoint)
         torch.set_num_threads(args.threads)
         outputs.callback(torch.set_num_threads, threads)  # as it was, for a caller (tests)
-        counts, right, scored, unknown = predict_file(args, checkpoint, output.path, plots)
+        counts, right, scored, unknown = predict_file(args, checkpoint, output, plots)
     classes = checkpoint.classes
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     found = ", ".join(f"{count} {name}" for name, count in zip(classes, counts.tolist()))
@@ -316,9 +325,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def predict_file(
-    args: argparse.Namespace, checkpoint: Checkpoint, path: Path, plots: OutputFolder | None
+    args: argparse.Namespace, checkpoint: Checkpoint, output: Output, plots: OutputFolder | None
 ) -> tuple[np.ndarray, int, int, int]:
-    """Predict the input batch by batch into the CSV at `path` (and the plots).
+    """Predict the input batch by batch into the CSV `output` (and the plots).
 
     Returns (series per predicted class (classes,), predictions equal to the file's
     label, series whose label is a class of the model, series whose label is not).
@@ -338,12 +347,12 @@ def predict_file(
         label_required=args.label_column is not None,
         id_column=args.id_column,
     )
-    with open(path, "w", newline="") as stream:
+    with output.open(newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         for k, found in enumerate(batches):
             series = model_inputs(checkpoint, found, args.input, args.length_mismatch)
             want = args.attention or plots is not None
-            probabilities, weights = scores(checkpoint, series, found, want, args.batch_size)
+            probabilities, weights = scores(checkpoint, series, found, want, args)
             predicted = predicted_classes(probabilities, threshold)
             if k == 0:
                 width = found.values.shape[2] if args.attention else 0

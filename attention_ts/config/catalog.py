@@ -22,7 +22,13 @@ ANOMALY_KINDS = (  # what an anomalous synthetic series has in [start, end); see
     "frequency_change",
     "time_warp",
 )
-TASKS = ("binary", "multiclass")  # synthetic labels: normal vs anomalous, or which kind
+TASKS = ("binary", "multiclass")
+DATA_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".ts",
+    ".arff",
+)  # the series files read (data/files.py)  # synthetic labels: normal vs anomalous, or which kind
 
 
 def class_counts(n_series: int, anomaly_fraction: float) -> tuple[int, int]:

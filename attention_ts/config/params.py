@@ -29,6 +29,7 @@ from ruamel.yaml.constructor import SafeConstructor
 
 from attention_ts.config.catalog import (
     ANOMALY_KINDS,
+    DATA_SUFFIXES,
     TASKS,
     archive_datasets,
     split_counts,
@@ -53,7 +54,6 @@ MODEL_NAMES = (
 ATTENTION_MODELS = ("bilstm_attention", "local_attention")  # models whose weights are not None
 ONE_PROCESS_MODELS = ("minirocket", "flat_run_rule")  # fixed features: no data-parallel training
 SYNTHETIC_ONLY = ("flat_run_rule",)  # models made for the flat segment of the synthetic task
-DATA_SUFFIXES = (".csv", ".tsv", ".ts", ".arff")
 EXPLANATION_METHODS = ("attention", "saliency", "integrated_gradients", "occlusion")
 REMOVAL_POLICIES = ("interpolate", "mean")  # what replaces a removed point (faithfulness.py)
 MIN_SEGMENT_POINTS = 2
@@ -92,11 +92,6 @@ def _label(text: str) -> str:
 
 
 Labels = Annotated[list[Annotated[str, AfterValidator(_label)]], AfterValidator(_distinct)]
-
-
-def choices(names: tuple[str, ...]) -> Any:
-    """The type "one of `names`"."""
-    return Literal[names]
 
 
 def subset(names: tuple[str, ...]) -> Any:
@@ -190,7 +185,7 @@ class GenerateParams(Section):
     n_points: Positive
     anomaly_fraction: Fraction
     anomalies: subset(ANOMALY_KINDS)  # balanced among the anomalous series
-    task: choices(TASKS)  # binary: normal vs anomalous; multiclass: normal vs each kind
+    task: Literal[TASKS]  # binary: normal vs anomalous; multiclass: normal vs each kind
     amplitude: Range
     frequency: Range
     segment_start: Range
@@ -243,7 +238,7 @@ Stride = Annotated[
 
 
 class ModelParams(Section):
-    name: choices(MODEL_NAMES)
+    name: Literal[MODEL_NAMES]
     hidden_size: Positive
     downsample: Stride
     conv_channels: Positive

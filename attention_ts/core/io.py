@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -23,7 +24,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -58,7 +59,8 @@ def replaces(output: Path, path: Path) -> bool:
     output, path = Path(output), Path(path)
     if output.exists() and path.exists() and os.path.samefile(output, path):
         return True
-    return path.resolve().is_relative_to(output.resolve())
+    # os.path.realpath, not Path.resolve: that raises RuntimeError for a symlink that loops
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(output))
 
 
 def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path]) -> None:
@@ -83,17 +85,47 @@ def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path]) -> N
 
 
 # what writing can fail with once a path proved writable: a full disk or quota, a file grown
-# too large, a disk error, a mount gone read-only
-WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+# too large, a disk error, a mount gone read-only; for a stream also a pipe whose reader is gone
+# (`| head`) and a descriptor not open for writing (/dev/stdin)
+WRITE_ERRORS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EIO,
+    errno.EROFS,
+    errno.EPIPE,
+    errno.EBADF,
+}
+
+
+def descriptor(path: Path) -> int | None:
+    """The descriptor N of this process that `path` names, else None: /proc/self/fd/N,
+    /dev/fd/N, /dev/stdout and /dev/stderr, or a symlink to one of them.
+
+    Such a path is the file the descriptor is open on, as the shell set it up: `> file`,
+    `>> log`, a pipe, a terminal, a socket.
+    """
+    here = re.compile(rf"/proc/{os.getpid()}(/task/\d+)?/fd")
+    path = Path(os.path.abspath(path))
+    for _ in range(40):  # as many links as the kernel follows
+        if path.name.isdigit() and here.fullmatch(os.path.realpath(path.parent)):
+            return int(path.name)
+        if not path.is_symlink():
+            return None
+        path = Path(os.path.abspath(path.parent / os.readlink(path)))
+    return None
 
 
 def is_stream(path: Path) -> bool:
-    """Whether `path` (links followed) is a device, FIFO or socket: written as a stream."""
+    """Whether `path` (links followed) is written as a stream: a device, FIFO or socket, or
+    any file but a folder that one of this process's descriptors is open on (`descriptor`)."""
     try:
         mode = os.stat(path).st_mode
     except OSError:
         return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+    if stat.S_ISDIR(mode):
+        return False
+    return not stat.S_ISREG(mode) or descriptor(path) is not None
 
 
 def cannot_write(name: str, path: Path, error: OSError) -> PipelineError:
@@ -113,17 +145,19 @@ class Output:
     with one PipelineError line: a folder; a missing parent folder; a path
     that is, links to or holds one of `inputs`; a folder that cannot be
     written (found by creating the temporary file there at once). A device,
-    FIFO or socket (`/dev/stdout`, `/dev/null`, a named pipe) is written in
-    place, as a stream; a symlink is followed, its target gets the output. A
-    regular file is written to a temporary file in the target's folder and
-    renamed onto it only when the `with` block ends without error, so it is
-    never half-written; an error (a full disk included: one PipelineError
-    line) or an interrupt removes the temporary file and leaves what was
-    there before.
+    FIFO (`/dev/null`, a named pipe) is written in place, as a stream, and
+    so is a descriptor of this process (`/dev/stdout`, whatever the shell
+    pointed it at: `>> log` appends); a socket is refused (it cannot be
+    opened as a file). A symlink is followed, its target gets the output; a
+    symlink that loops is refused. A regular file is written to a temporary
+    file in the target's folder and renamed onto it only when the `with`
+    block ends without error, so it is never half-written; an error (a full
+    disk included: one PipelineError line) or an interrupt removes the
+    temporary file and leaves what was there before.
 
         with Output(path, "output", {"input": data}) as out:
             ...                     # the work; the path is already known writable
-            with open(out.path, "w") as stream:
+            with out.open(newline="") as stream:
                 stream.write(...)
     """
 
@@ -131,8 +165,25 @@ class Output:
         self.given, self.name = Path(path), name
         check_outputs({name: self.given}, inputs)
         self.stream = is_stream(self.given)
+        self.descriptor = descriptor(self.given) if self.stream else None
         target = Path(os.path.realpath(self.given))  # a symlink's target gets the output
+        if self.stream and self.descriptor is None:
+            # open() cannot open a socket (ENXIO), nor a device this user may not write: say so
+            # now, not after the work
+            if stat.S_ISSOCK(os.stat(self.given).st_mode):
+                raise PipelineError(
+                    f"{name} {path} is a socket, which cannot be opened as a file; allowed: a "
+                    "file, a device, a named pipe or /dev/stdout"
+                )
+            if not os.access(self.given, os.W_OK):
+                denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+                raise cannot_write(name, self.given, denied)
         if not self.stream:
+            if target.is_symlink():  # realpath stops where links loop
+                raise PipelineError(
+                    f"{name} {path} is a symlink that loops ({target} -> "
+                    f"{os.readlink(target)}); allowed: a file name, or a link to one"
+                )
             if target.is_dir():
                 raise PipelineError(f"{name} {path} is a folder; allowed: a file name")
             if not target.parent.is_dir():
@@ -149,6 +200,15 @@ class Output:
                 self.path.touch(exist_ok=False)
             except OSError as error:
                 raise cannot_write(name, self.given, error) from None
+
+    def open(self, **options: Any) -> IO[str]:
+        """The output opened for writing text (`options`: `open`'s, e.g. newline=""): the
+        temporary file, the stream, or a copy of the descriptor the path names, so that the
+        text goes where the shell pointed it, at its offset (reopening /dev/stdout would
+        truncate a `>> log` and write over what shares the descriptor, as `2>&1` does)."""
+        if self.descriptor is not None:
+            return open(os.dup(self.descriptor), "w", **options)
+        return open(self.path, "w", **options)
 
     def __enter__(self) -> Output:
         return self
@@ -203,6 +263,13 @@ class OutputFolder:
 
     def __init__(self, folder: Path, name: str, inputs: dict[str, Path]) -> None:
         self.folder, self.option = Path(folder), name
+        if self.folder.is_symlink() and not self.folder.exists():
+            # a dangling link: its target is made (a folder cannot be renamed onto the link)
+            self.folder = Path(os.path.realpath(self.folder))
+            if self.folder.is_symlink():  # realpath stops where links loop
+                raise PipelineError(
+                    f"{name} {folder} is a symlink that loops; allowed: a folder, or a link to one"
+                )
         check_outputs({name: self.folder}, inputs)
         self.earlier: set[str] = set()
         if self.folder.exists():
@@ -211,10 +278,12 @@ class OutputFolder:
             manifest = self.folder / self.MANIFEST
             if manifest.is_file():
                 self.earlier = set(manifest.read_text().splitlines())
+            # what it wrote is a plain file still: a folder or link now in its place (the
+            # manifest's too) is the user's, and renaming onto it would fail or replace it
             foreign = sorted(
                 p.name
                 for p in self.folder.iterdir()
-                if p.name not in {*self.earlier, self.MANIFEST}
+                if p.name not in {*self.earlier, self.MANIFEST} or p.is_symlink() or not p.is_file()
             )
             if foreign:
                 shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")

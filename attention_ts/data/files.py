@@ -37,13 +37,10 @@ allowed: <what>", R the line number in the file.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import itertools
 import re
 import shlex
 import tempfile
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -52,18 +49,19 @@ import numpy as np
 import pandas as pd
 from pandas._libs.parsers import STR_NA_VALUES
 
+from attention_ts.config.catalog import DATA_SUFFIXES
 from attention_ts.core.io import atomic_output
 from attention_ts.core.stage import PipelineError
 
 LAYOUTS = ("auto", "wide", "long", "tsv", "ucr")
 HEADERS = ("auto", "yes", "no")
-SUFFIXES = (".csv", ".tsv", ".ts", ".arff")
 AEON_SUFFIXES = (".ts", ".arff")
 MISSING_POLICIES = ("refuse", "interpolate")
 MIN_POINTS = 2  # standardizing a series needs a spread
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 NA_TEXTS = frozenset({*STR_NA_VALUES, "?"})  # what reads as a missing value or label
 LONG_COLUMNS = ("t", "value")
+EXTRA = "\x00extra"  # read_table's column past the first line's, which no header names
 NUMBERS = (
     "finite numbers (missing values: fill them in, drop the series, or in the pipeline set "
     "dataset.missing: interpolate)"
@@ -134,7 +132,7 @@ def iter_series(
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if layout == "auto" and suffix not in SUFFIXES:
+    if layout == "auto" and suffix not in DATA_SUFFIXES:
         raise SeriesFileError(
             path,
             f"the extension {suffix!r} is none of the formats read" if suffix else "no extension",
@@ -191,25 +189,41 @@ def read_csv(path: Path, **options: object) -> pd.DataFrame | pd.io.parsers.Text
     """pandas.read_csv with every number exact, blank lines kept (so index + offset = line),
     '?' missing too; its errors and warnings become SeriesFileError."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                path,
-                float_precision="round_trip",
-                skip_blank_lines=False,
-                index_col=False,
-                na_values=["?"],
-                encoding="utf-8",
-                **options,
-            )
+        return pd.read_csv(
+            path,
+            float_precision="round_trip",
+            skip_blank_lines=False,
+            index_col=False,
+            na_values=["?"],
+            encoding="utf-8",
+            **options,
+        )
     except Exception as error:
         raise csv_error(path, error, str(options.get("sep", ","))) from None
 
 
+def too_many(path: Path, sep: str) -> SeriesFileError:
+    """The SeriesFileError for the first line of `path` longer than its first (cells by `sep`):
+    pandas names the line where it stopped, which may come after it."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as stream:
+        lines = csv.reader(stream, delimiter=sep)
+        width = len(next(lines, []))
+        seen = next((len(cells) for cells in lines if len(cells) > width), width)
+        row = lines.line_num
+    return SeriesFileError(
+        path,
+        f"{seen} fields, the first line (the header, if any) has {width}",
+        f"{width} fields in every line (is a cell extra?)",
+        row,
+    )
+
+
 def csv_error(path: Path, error: Exception, sep: str = ",") -> SeriesFileError:
-    """A pandas exception (or ParserWarning) while reading `path` (cells separated by `sep`)
-    as one SeriesFileError."""
+    """A pandas exception while reading `path` (cells separated by `sep`) as one
+    SeriesFileError."""
     text = " ".join(str(error).split())
+    if re.search(r"Expected \d+ fields in line \d+", text):
+        return too_many(path, sep)
     if isinstance(error, UnicodeDecodeError):
         raw = path.read_bytes()
         try:
@@ -220,22 +234,6 @@ def csv_error(path: Path, error: Exception, sep: str = ",") -> SeriesFileError:
         row = raw[:start].count(b"\n") + 1
         return SeriesFileError(
             path, f"byte 0x{raw[start]:02x} is not UTF-8", "UTF-8 text (save it as UTF-8)", row
-        )
-    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
-    if found or isinstance(error, pd.errors.ParserWarning) or "does not match length" in text:
-        # pandas compares a line with the line before it (after a first line with an extra
-        # cell, which only warns, it names the next longer one): name the first line with
-        # more cells than line 1
-        longer = longer_line(path, sep)
-        if longer is not None:
-            return too_many(path, *longer)
-        if found:
-            expected, row, seen = map(int, found.groups())
-            return too_many(path, row, seen, expected)
-        return SeriesFileError(
-            path,
-            "a line has more fields than the header",
-            "as many fields in every line as the header names",
         )
     if isinstance(error, pd.errors.EmptyDataError):
         return SeriesFileError(path, "no series", "at least one series")
@@ -252,62 +250,6 @@ def is_number(text: str) -> bool:
     except ValueError:
         return False
     return "_" not in text
-
-
-def whole(
-    path: Path, chunks: pd.io.parsers.TextFileReader, sep: str, offset: int
-) -> Iterator[pd.DataFrame]:
-    """pandas' chunks of `path`, none with cells dropped: lines `offset` + index.
-
-    pandas' C parser (3.0.6) refuses a line with more cells than the line
-    before it, but it only warns (ParserWarning) for the first line of the
-    file and says nothing for the first line of a later chunk: their extra
-    cells are dropped. So the warning is raised (the filter set while pandas
-    reads, not while the caller works on a chunk), and the first line of each
-    later chunk is read again from the file and its cells counted.
-    """
-    lines = None  # the file, read alongside from the second chunk on
-    done = 0  # lines of it read
-    with contextlib.ExitStack() as stack:
-        while True:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                chunk = next(chunks, None)
-            if chunk is None:
-                return
-            if len(chunk) and chunk.index[0] > 0:
-                if lines is None:
-                    lines = stack.enter_context(
-                        open(path, encoding="utf-8", errors="replace", newline="")
-                    )
-                row = int(chunk.index[0]) + offset
-                text = next(itertools.islice(lines, row - done - 1, None), "")
-                done = row
-                cells = next(csv.reader([text], delimiter=sep), [])
-                if len(cells) > chunk.shape[1]:
-                    raise too_many(path, row, len(cells), chunk.shape[1])
-            yield chunk
-
-
-def longer_line(path: Path, sep: str) -> tuple[int, int, int] | None:
-    """(row, cells, cells of line 1) of the first line of `path` with more cells than its
-    first (the header), as the csv module splits them; None when there is none."""
-    with open(path, encoding="utf-8", errors="replace", newline="") as stream:
-        reader = csv.reader(stream, delimiter=sep)
-        width = len(next(reader, []))
-        for cells in reader:
-            if len(cells) > width:
-                return reader.line_num, len(cells), width
-    return None
-
-
-def too_many(path: Path, row: int, seen: int, width: int) -> SeriesFileError:
-    return SeriesFileError(
-        path,
-        f"{seen} fields, the first line (the header, if any) has {width}",
-        f"{width} fields in every line (is a cell extra?)",
-        row,
-    )
 
 
 def cell_number(cell: object) -> float | None:
@@ -372,30 +314,41 @@ def read_table(
                 f"a label column named {label_column!r} (dataset.label_column)",
                 1,
             )
-        text = {name: str for name in (ids, labels) if name is not None}
-        sep = ","
-        chunks = read_csv(path, dtype=text, chunksize=batch_size)
-        offset = 2  # the header is line 1
+        sep, offset = ",", 2  # the header is line 1
     else:
         sep = "," if layout == "wide" else "\t"  # wide: numpy.savetxt's CSV without a header
         if layout == "ucr":
             with open(path, encoding="utf-8", errors="replace") as stream:
                 sep = "\t" if "\t" in stream.readline() else ","
-        ids, labels = None, (None if layout == "wide" else 0)
-        text = {} if labels is None else {0: str}
-        chunks = read_csv(path, header=None, sep=sep, dtype=text, chunksize=batch_size)
-        offset = 1
+        first = read_csv(path, header=None, sep=sep, nrows=1, dtype=str, keep_default_na=False)
+        names, offset = list(range(first.shape[1])), 1
+        index, ids, labels = None, None, (None if layout == "wide" else 0)
+    # pandas drops the extra cells of a chunk's first line without a word (3.0.6): a column
+    # past the first line's catches a longer line anywhere
+    text = {name: str for name in (ids, labels) if name is not None}
+    chunks = read_csv(
+        path,
+        header=None,
+        skiprows=offset - 1,  # the header row, named above
+        names=[*names, EXTRA],
+        sep=sep,
+        dtype=text,
+        chunksize=batch_size,
+    )
     seen: dict[str, int] = {}
     empty = True
     try:
-        for chunk in whole(path, chunks, sep, offset):
+        for chunk in chunks:
+            extra = chunk.pop(EXTRA)
+            if extra.notna().any():
+                raise too_many(path, sep)
             chunk = chunk[~chunk.isna().all(axis=1).to_numpy()]  # blank lines
             if chunk.empty:
                 continue
             empty = False
             rows = (chunk.index.to_numpy() + offset).tolist()
             columns = list(chunk.columns)
-            kept = [k for k, name in enumerate(columns) if name not in (ids, labels)]
+            kept = [k for k, name in enumerate(columns) if name not in (ids, labels, index)]
             values = numbers(path, chunk.iloc[:, kept], rows, [k + 1 for k in kept])
             if ids is None:
                 found_ids = [str(row) for row in rows]
@@ -411,7 +364,7 @@ def read_table(
             yield checked(
                 path, values[:, None, :], found_ids, rows, found_labels, missing, cells=cells
             )
-    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as error:
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise csv_error(path, error, sep) from None
     if empty:
         raise SeriesFileError(path, "no series", "at least one series")
@@ -888,32 +841,18 @@ def write_series(path: Path, found: Series, layout: str = "wide") -> None:
     """Write `found` as a wide or long CSV, or a UCR .tsv, that `read_series` reads back (for
     tests, benchmarks and examples). Values with 9 significant digits, which float32 survives.
     """
-    columns = {}
-    if layout != "tsv":
-        columns["id"] = found.ids
-    if found.labels is not None:
-        columns["label"] = found.labels
-    n, channels, width = found.values.shape
-    if layout == "long":
-        frame = pd.DataFrame(
-            [
-                (
-                    found.ids[k],
-                    t,
-                    found.values[k, 0, t],
-                    *([found.labels[k]] if found.labels else []),
-                )
-                for k in range(n)
-                for t in range(int(found.lengths[k]))
-            ],
-            columns=["id", "t", "value", *(["label"] if found.labels else [])],
-        )
+    valid = np.arange(found.values.shape[2]) < found.lengths[:, None]  # (n, points)
+    if layout == "long":  # a line per point, series after series
+        k, t = np.nonzero(valid)
+        frame = pd.DataFrame({"id": np.array(found.ids)[k], "t": t, "value": found.values[k, 0, t]})
+        if found.labels is not None:
+            frame["label"] = np.array(found.labels)[k]
     else:
-        values = np.where(np.arange(width) < found.lengths[:, None], found.values[:, 0], np.nan)
-        frame = pd.concat(
-            [pd.DataFrame(columns), pd.DataFrame(values, columns=[f"v{i}" for i in range(width)])],
-            axis=1,
-        )
+        frame = pd.DataFrame(np.where(valid, found.values[:, 0], np.nan)).add_prefix("v")
+        if found.labels is not None:
+            frame.insert(0, "label", found.labels)
+        if layout == "wide":
+            frame.insert(0, "id", found.ids)
     with atomic_output(path) as tmp:
         frame.to_csv(
             tmp,
