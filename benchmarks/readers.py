@@ -164,7 +164,7 @@ def main() -> None:
 
     record = {
         "machine": describe_cpu(),
-        "command": "python -m benchmarks.readers",
+        "command": " ".join(["python -m benchmarks.readers", *sys.argv[1:]]),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "baseline": BASELINE,
     }
