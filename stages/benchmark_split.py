@@ -12,12 +12,12 @@ benchmark.seed. Writes train, val and test as data.save_dataset does.
 import argparse
 from collections.abc import Sequence
 
-from attention_ts.config.catalog import archive_datasets, archive_files
-from attention_ts.config.params import DatasetParams, load_params
+from attention_ts.config.catalog import archive_datasets
+from attention_ts.config.params import load_params
 from attention_ts.core.io import atomic_output
 from attention_ts.core.stage import PipelineError, run
-from attention_ts.data.archive import resample_split, split_dir
-from attention_ts.data.dataset import SPLITS, read_labelled, save_dataset, split
+from attention_ts.data.archive import read_archive, resample_split, split_dir
+from attention_ts.data.dataset import SPLITS, save_dataset, split
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -32,17 +32,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{args.dataset!r} is not a classification dataset aeon ships; allowed: "
             + ", ".join(shipped)
         )
-    train_file, test_file = archive_files(args.dataset)
-    files = DatasetParams(
-        source="file",
-        path=str(train_file),
-        test_path=str(test_file),
-        label_column="label",
-        classes=[],
-        missing="refuse",
-    )
-    train, test = read_labelled(files)
-    train, test = resample_split(train, test, args.resample)
+    train, test = resample_split(*read_archive(args.dataset), args.resample)
     parts = split(train.table["label"], (1 - params.val, params.val), params.seed)
     datasets = {name: train.subset(parts[name]) for name in ("train", "val")} | {"test": test}
     output = split_dir(args.dataset, args.resample)

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from attention_ts.config.catalog import archive_datasets, archive_files
-from attention_ts.config.params import DatasetParams, Params, ParamsError, build
+from attention_ts.config.params import Params, ParamsError, build
 from attention_ts.core.stage import PipelineError
-from attention_ts.data.archive import resample_split
-from attention_ts.data.dataset import load_dataset, read_labelled
+from attention_ts.data.archive import read_archive, resample_split
+from attention_ts.data.dataset import load_dataset
 from attention_ts.models.classifiers import load_model
 from attention_ts.results.benchmark import (
     REFERENCE_FILE,
@@ -27,20 +27,6 @@ from attention_ts.results.benchmark import (
 )
 from tests.conftest import REPO, default_raw_params, shared_project
 from tests.project import Project
-
-
-def official(name: str):
-    train, test = archive_files(name)
-    return read_labelled(
-        DatasetParams(
-            source="file",
-            path=str(train),
-            test_path=str(test),
-            label_column="label",
-            classes=[],
-            missing="refuse",
-        )
-    )
 
 
 def test_every_published_number_has_a_source_and_a_shipped_dataset():
@@ -85,7 +71,7 @@ def test_a_reference_row_given_twice_is_refused(tmp_path):
 def test_resample_zero_is_the_official_split_as_aeon_loads_it():
     from aeon.datasets import load_from_ts_file
 
-    train, test = resample_split(*official("ItalyPowerDemand"), 0)
+    train, test = resample_split(*read_archive("ItalyPowerDemand"), 0)
     for ours, path in zip((train, test), archive_files("ItalyPowerDemand")):
         series, labels = load_from_ts_file(str(path))
         assert np.array_equal(ours.series, series.astype(np.float32))
@@ -94,7 +80,7 @@ def test_resample_zero_is_the_official_split_as_aeon_loads_it():
 
 @pytest.mark.parametrize("resample", [1, 2, 7])
 def test_a_resample_keeps_the_class_counts_and_redraws_the_series(resample):
-    train, test = official("ItalyPowerDemand")
+    train, test = read_archive("ItalyPowerDemand")
     new_train, new_test = resample_split(train, test, resample)
     k = len(train.classes)
     for old, new in ((train, new_train), (test, new_test)):
@@ -229,7 +215,7 @@ def test_benchmark_model_changes_every_model_after_its_compare_entry():
 
 
 def test_a_class_in_only_one_file_cannot_be_resampled():
-    train, test = official("UnitTest")
+    train, test = read_archive("UnitTest")
     only_first = test.subset(np.flatnonzero(test.table["label"] == 0))
     assert resample_split(train, only_first, 0)[1] is only_first  # the official split is fine
     with pytest.raises(PipelineError, match="class '2' has series in only one of the train and"):
@@ -321,7 +307,7 @@ def test_minirocket_trains_on_the_whole_train_split_and_the_networks_hold_out_va
         for name in ("train", "val", "test")
     }
     assert sizes == {"train": 16, "val": 4, "test": 22}  # UnitTest: 20 train, 22 test
-    official_train, official_test = official("UnitTest")
+    official_train, official_test = read_archive("UnitTest")
     parts = [load_dataset(split, name) for name in ("train", "val", "test")]
     pooled = np.concatenate([parts[0].series, parts[1].series])
     ordered = np.sort(np.concatenate([parts[0].table["id"], parts[1].table["id"]]))

@@ -561,22 +561,11 @@ def test_minirocket_is_the_published_classifier_ridge_head_and_all(raw_params):
     """
     from aeon.classification.convolution_based import MiniRocketClassifier
 
-    from attention_ts.config.catalog import archive_files
-    from attention_ts.config.params import DatasetParams, Params, build
-    from attention_ts.data.archive import resample_split
-    from attention_ts.data.dataset import read_labelled
+    from attention_ts.config.params import Params, build
+    from attention_ts.data.archive import read_archive, resample_split
     from attention_ts.training.loop import fit_model
 
-    train_file, test_file = archive_files("ItalyPowerDemand")
-    files = DatasetParams(
-        source="file",
-        path=str(train_file),
-        test_path=str(test_file),
-        label_column="label",
-        classes=[],
-        missing="refuse",
-    )
-    train, test = resample_split(*read_labelled(files), 0)
+    train, test = resample_split(*read_archive("ItalyPowerDemand"), 0)
     config, train_params = build(Params, raw_params).compare_config("minirocket")
     model, _, _ = fit_model(config, train_params, train, train, lambda stats: None)
     ours = predict(model, test.series)[0].argmax(axis=1)

@@ -87,12 +87,17 @@ def resample(values: np.ndarray, n_points: int) -> np.ndarray:
     return np.stack([np.interp(positions, np.arange(values.shape[1]), row) for row in values])
 
 
+def series_names(path: Path, found: Series) -> list[str]:
+    """How messages name each series of the batch: "<file>: row <line> (id <id>)"."""
+    return [f"{path}: row {row} (id {show(i)})" for i, row in zip(found.ids, found.rows)]
+
+
 def model_inputs(checkpoint: Checkpoint, found: Series, path: Path, mismatch: str) -> np.ndarray:
     """The batch's series on the model's n points (n, channels, n_points) float32: as they are,
     zero-padded, or resampled; PipelineError naming the first series that does not fit."""
     n_points, channels = checkpoint.n_points, checkpoint.n_channels
     shortest = min_points(checkpoint.config, n_points)
-    where = [f"{path}: row {row} (id {show(i)})" for i, row in zip(found.ids, found.rows)]
+    where = series_names(path, found)
     if found.values.shape[1] != channels:
         raise PipelineError(
             f"{where[0]}: {found.values.shape[1]} channel(s), but the model was trained on "
@@ -130,7 +135,7 @@ def scores(
     probabilities = np.empty((len(lengths), len(checkpoint.classes)), dtype=np.float32)
     steps = None
     full = lengths == n_points
-    where = [f"{args.input}: row {r} (id {show(i)})" for i, r in zip(found.ids, found.rows)]
+    where = series_names(args.input, found)
     for part, part_lengths in ((full, None), (~full, lengths[~full])):
         if not part.any():
             continue

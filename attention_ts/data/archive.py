@@ -14,11 +14,28 @@ from pathlib import Path
 
 import numpy as np
 
+from attention_ts.config.catalog import archive_files
+from attention_ts.config.params import DatasetParams
 from attention_ts.core.stage import PipelineError
-from attention_ts.data.dataset import Dataset, concat
+from attention_ts.data.dataset import Dataset, concat, read_labelled
 
 DATA_DIR = Path("data/benchmark")  # <dataset>/<resample>/: train, val, test as data.save_dataset
 FIT_DIR = Path("models/benchmark")  # <dataset>/<model>/<resample>/: model.pt, scores, timing
+
+
+def read_archive(name: str) -> tuple[Dataset, Dataset]:
+    """The official train and test sets of archive dataset `name`, from the files aeon ships
+    (`read_labelled` of its `.ts` pair: the checks of every own file). Raises SeriesFileError."""
+    train, test = archive_files(name)
+    files = DatasetParams(
+        source="file",
+        path=str(train),
+        test_path=str(test),
+        label_column="label",
+        classes=[],
+        missing="refuse",
+    )
+    return read_labelled(files)
 
 
 def split_dir(dataset: str, resample: int) -> Path:

@@ -573,29 +573,27 @@ def read_long(path: Path, names: list[str], channel_column: str, options: tuple)
     ids, first_rows, series_labels, arrays = [], [], [], []
     for series_id, points in frame.groupby(id_column, sort=False):
         table = points.pivot(index="t", columns=channel, values="value")  # (points, channels)
-        if set(table.columns) != set(order):
-            raise SeriesFileError(
-                path,
-                f"series {show(series_id)} has the channels {', '.join(map(show, table.columns))}, "
-                f"the file {', '.join(map(show, order))}",
+        found = ", ".join(map(show, points[labels].unique())) if labels else ""
+        for wrong, problem, allowed in (
+            (
+                set(table.columns) != set(order),
+                f"series {show(series_id)} has the channels {', '.join(map(show, table.columns))}"
+                f", the file {', '.join(map(show, order))}",
                 "the same channels in every series",
-                int(points["row"].iloc[0]),
-            )
-        if len(points) != table.size:
-            raise SeriesFileError(
-                path,
+            ),
+            (
+                len(points) != table.size,
                 f"the channels of series {show(series_id)} have different t values",
                 "the same t values in every channel of a series",
-                int(points["row"].iloc[0]),
-            )
-        if labels and points[labels].nunique() > 1:
-            raise SeriesFileError(
-                path,
-                f"series {show(series_id)} has the labels "
-                f"{', '.join(map(show, points[labels].unique()))}",
+            ),
+            (
+                bool(labels) and points[labels].nunique() > 1,
+                f"series {show(series_id)} has the labels {found}",
                 "one label per series",
-                int(points["row"].iloc[0]),
-            )
+            ),
+        ):
+            if wrong:
+                raise SeriesFileError(path, problem, allowed, int(points["row"].iloc[0]))
         ids.append(series_id)
         first_rows.append(int(points["row"].iloc[0]))
         series_labels.append(points[labels].iloc[0] if labels else None)
