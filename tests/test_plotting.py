@@ -165,13 +165,16 @@ def test_a_grid_row_of_a_class_without_test_series_is_left_blank(tmp_path):
 
 def test_file_names_of_classes_are_safe_and_distinct():
     assert file_names(BINARY) == ["normal", "anomalous"]
-    assert file_names(["a b", "a_b", "A/B", "../up", "", "é"]) == [
+    # the rule of every name taken from user data (core/io.py's UniqueNames): Unicode letters
+    # kept, a path separator or a leading dot neutralized, unique ignoring case
+    assert file_names(["a b", "a_b", "A/B", "../up", "", "é", "É"]) == [
         "a_b",
         "a_b-class1",
         "A_B-class2",
-        "_up",
-        "class",
+        "_._up",
         "_",
+        "é",
+        "É-class6",
     ]
 
 

@@ -245,6 +245,22 @@ def safe_name(text: str, max_bytes: int = 200) -> str:
     return ("_" + kept[1:] if kept.startswith(".") else kept) or "_"
 
 
+class UniqueNames:
+    """File names from text of the user's data (ids, class names): each `safe_name`d, and
+    unique among those given so far ignoring case and Unicode form, as macOS and Windows
+    compare names (a name taken gets "-<tag>", e.g. "-row7")."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def __call__(self, text: str, tag: str) -> str:
+        name = safe_name(text)
+        while unicodedata.normalize("NFC", name).casefold() in self.used:
+            name = f"{name}-{tag}"
+        self.used.add(unicodedata.normalize("NFC", name).casefold())
+        return name
+
+
 class OutputFolder:
     """A folder the user named for a command to write files into, never emptied or taken over.
 
@@ -304,16 +320,11 @@ class OutputFolder:
             self.staging.mkdir()
         except OSError as error:
             raise cannot_write(name, self.folder, error) from None
-        self.used: set[str] = set()
+        self.names = UniqueNames()
 
     def name(self, stem: str, tag: str, suffix: str) -> Path:
-        """A path in the staging folder for `stem` (`safe_name`d) + `suffix`, unique in this run
-        ignoring case and Unicode form (`stem-tag` where taken, e.g. "-row7")."""
-        name = safe_name(stem)
-        while unicodedata.normalize("NFC", name + suffix).casefold() in self.used:
-            name = f"{name}-{tag}"
-        self.used.add(unicodedata.normalize("NFC", name + suffix).casefold())
-        return self.staging / f"{name}{suffix}"
+        """A path in the staging folder for `stem` + `suffix`, named by `UniqueNames`."""
+        return self.staging / f"{self.names(stem, tag)}{suffix}"
 
     def __enter__(self) -> OutputFolder:
         return self

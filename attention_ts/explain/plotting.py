@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402  (backend first)
 import numpy as np  # noqa: E402
 
-from attention_ts.core.io import atomic_output
+from attention_ts.core.io import UniqueNames, atomic_output
 from attention_ts.explain.localization import (
     mass_inside,
     normalized_entropy,
@@ -26,7 +25,6 @@ DPI = 80
 STACKED_CHANNELS = 3  # up to this many channels share one axes; more get a panel each
 CHANNEL_COLORS = ("tab:blue", "tab:green", "tab:purple")  # not orange (attention), not red
 PANEL_HEIGHT = 0.8  # inches per channel panel
-FILE_NAME_CHARS = 80  # longest file name taken from a class name
 
 
 @dataclass(frozen=True)
@@ -194,20 +192,9 @@ def save_grid_plot(
 
 
 def file_names(classes: Sequence[str]) -> list[str]:
-    """A file-name stem per class name: unique (ignoring case), only A-Z a-z 0-9 . _ -.
-
-    Other characters become "_"; a name taken already (two classes that
-    differ only there, or only in case) gets "-class<index>" appended.
-    """
-    used: set[str] = set()
-    names = []
-    for index, name in enumerate(classes):
-        stem = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:FILE_NAME_CHARS].lstrip(".") or "class"
-        while stem.lower() in used:
-            stem = f"{stem}-class{index}"
-        used.add(stem.lower())
-        names.append(stem)
-    return names
+    """A file-name stem per class name (`io.UniqueNames`: "-class<index>" where one is taken)."""
+    names = UniqueNames()
+    return [names(name, f"class{index}") for index, name in enumerate(classes)]
 
 
 HeatmapPanel = tuple[str, dict[str, np.ndarray] | None]  # title, explain.heatmap_rows or None
