@@ -26,9 +26,8 @@ from attention_ts.core.io import atomic_output
 from attention_ts.core.stage import PipelineError, run
 from attention_ts.data.archive import cell_dir, split_dir
 from attention_ts.data.dataset import concat, load_dataset
-from attention_ts.models.classifiers import MODELS, predict
+from attention_ts.models.classifiers import MODELS, predict, predicted_classes
 from attention_ts.training.fitting import fit_and_score, save_fit
-from attention_ts.training.metrics import predicted_classes
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -20,9 +20,9 @@ from attention_ts.config.params import load_params
 from attention_ts.core.io import atomic_output, read_json, write_json
 from attention_ts.core.stage import run
 from attention_ts.data.dataset import SOURCE_FILE, load_dataset, source_line
-from attention_ts.models.classifiers import load_model
+from attention_ts.models.classifiers import load_model, predicted_classes
 from attention_ts.training.evaluation import evaluate_model
-from attention_ts.training.metrics import curves, predicted_classes
+from attention_ts.training.metrics import curves
 
 SPLIT_DIR = Path("data/split")
 MODEL = Path("models/model.pt")

@@ -736,8 +736,8 @@ REFUSALS = {
     "--batch-size 0": Refusal(["--batch-size", "0"], "'0' is not an integer from 1 to 1048576"),
     "--batch-size 2**20 + 1": Refusal(["--batch-size", str(2**20 + 1)], "not an integer from 1"),
     "--batch-size x": Refusal(["--batch-size", "x"], "'x' is not an integer from 1 to 1048576"),
-    "--threshold 1.5": Refusal(["--threshold", "1.5"], r"'1\.5' is not a number in \[0, 1\]"),
-    "--threshold nan": Refusal(["--threshold", "nan"], r"'nan' is not a number in \[0, 1\]"),
+    "--threshold 1.5": Refusal(["--threshold", "1.5"], r"'1\.5' is not a number from 0 to 1"),
+    "--threshold nan": Refusal(["--threshold", "nan"], r"'nan' is not a number from 0 to 1"),
     "--layout xml": Refusal(["--layout", "xml"], "invalid choice: 'xml'"),
     "an unknown flag": Refusal(["--frobnicate"], "unrecognized arguments: --frobnicate"),
     # the output, checked before the model loads and the input is read
@@ -1204,9 +1204,8 @@ def test_help_exits_0_and_mentions_every_flag():
     assert done.returncode == 0 and done.stderr == ""
     words = ["--model", "--layout", "--header", "--id-column", "--label-column", "--threshold"]
     words += ["--attention", "--plots", "--length-mismatch", "--batch-size", "--threads"]
-    words += ["ucr", "numpy.savetxt", ".ts", ".arff", "p_<class>", "prediction", "padded"]
-    words += ["dataset.label_column", "accuracy", "/dev/stdout", ".written-by-attention-ts"]
-    words += ["docs/contracts.md"]
+    words += ["ucr", ".ts", ".arff", "p_<class>", "prediction", "padded"]
+    words += ["dataset.label_column", "scored", "/dev/stdout", "docs/contracts.md"]
     for word in words:
         assert word in done.stdout, word
 

@@ -175,7 +175,7 @@ NUMBERS = [
     (
         "docs/own-data.md",
         "benchmarks/readers.json",
-        "readers.ts.read_labelled_file.median_s",
+        "readers.ts.read_series.median_s",
         "`.ts` {:.2f} s",
         1,
     ),
@@ -403,6 +403,29 @@ def test_python_modules_and_flags_exist(page):
         for flag in set(flags) - {"--help"}:  # argparse adds --help itself
             if not re.search(rf"[\"']{re.escape(flag)}[\"'=]", source):
                 wrong.append(f"python -m {module} {flag}: no such flag in {path.name}")
+    assert not wrong, "\n".join(wrong)
+
+
+def _dotted_names(page: str) -> list[str]:
+    """Every `package.module` or `package.module.NAME` of the repository in backticks."""
+    packages = "|".join(REPO_PACKAGES)
+    return re.findall(rf"`((?:{packages})(?:\.[A-Za-z_]\w*)+)`", _prose(_text(page)))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_dotted_module_names_exist(page):
+    """A removed module (or a function gone from one) named as `attention_ts.data.x` fails."""
+    wrong = []
+    for name in _dotted_names(page):
+        parts = name.split(".")
+        cut = next((k for k in range(len(parts), 0, -1) if _module_file(".".join(parts[:k]))), 0)
+        rest = parts[cut:]
+        if not cut or len(rest) > 1:
+            wrong.append(f"{name}: no such module")
+        elif rest:
+            source = _module_file(".".join(parts[:cut])).read_text()
+            if not re.search(rf"^(?:def |class )?{re.escape(rest[0])}\b", source, re.M):
+                wrong.append(f"{name}: {rest[0]} is not defined in {'.'.join(parts[:cut])}")
     assert not wrong, "\n".join(wrong)
 
 

@@ -54,8 +54,13 @@ from attention_ts.explain.attribution import explanations, removal_baseline
 from attention_ts.explain.faithfulness_summary import CURVES
 from attention_ts.explain.localization import full_lengths, localization_scores, valid_points
 from attention_ts.explain.maps import located
-from attention_ts.models.classifiers import AdditiveAttention, Checkpoint, predict
-from attention_ts.training.metrics import binary_f1, predicted_classes
+from attention_ts.models.classifiers import (
+    AdditiveAttention,
+    Checkpoint,
+    predict,
+    predicted_classes,
+)
+from attention_ts.training.metrics import binary_f1
 
 INTERVENTIONS = ("uniform", "permuted")
 OUTCOMES = ("probability", "accuracy")
@@ -136,7 +141,7 @@ def removal_curves(
     by `ranks` (`removal_ranks`), "insertion" removes all but them. Outcome
     "probability" is the mean probability of the class predicted on the
     intact series, "accuracy" the share of series classified right
-    (`metrics.predicted_classes` at `threshold`).
+    (`classifiers.predicted_classes` at `threshold`).
     """
     model, lengths = checkpoint.model, data.model_lengths()
     labels = data.table["label"]

@@ -26,8 +26,8 @@ from attention_ts.models.classifiers import (
     FixedFeatures,
     attention_on_time_axis,
     predict,
+    predicted_classes,
 )
-from attention_ts.training.metrics import predicted_classes
 
 BATCH_SIZE = 500
 
@@ -190,7 +190,7 @@ def series_views(
     """Up to `n_per_class` test series of each class, drawn by `seed`: a list per class.
 
     Two classes predict class 1 at probability >= `threshold`, more the most
-    probable (`metrics.predicted_classes`). The weights drawn are the
+    probable (`classifiers.predicted_classes`). The weights drawn are the
     `kind` ("attention" or "saliency", as `point_weights` names them) of
     each series' valid points, or none when the model has no such weights.
     """

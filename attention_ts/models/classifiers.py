@@ -960,6 +960,30 @@ def probabilities_of(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits, dim=1)
 
 
+def checked_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """`probabilities` as an array (dtype kept); ValueError unless it is (n, K >= 2)."""
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2 or probabilities.shape[1] < 2:
+        raise ValueError(
+            f"probabilities must be (n, K) with K >= 2 classes, got shape {probabilities.shape}"
+        )
+    return probabilities
+
+
+def predicted_classes(probabilities: np.ndarray, threshold: float) -> np.ndarray:
+    """Predicted class indices (n,) int64 from probabilities (n, K).
+
+    K = 2: class 1 where its probability is >= `threshold` (compared in the
+    probabilities' dtype, float32 from `models.predict`, as before); K > 2:
+    the arg-max (`threshold` unused; the first class wins a tie). Raises
+    ValueError when `probabilities` is not (n, K >= 2).
+    """
+    probabilities = checked_probabilities(probabilities)
+    if probabilities.shape[1] == 2:
+        return (probabilities[:, 1] >= threshold).astype(np.int64)
+    return np.argmax(probabilities, axis=1).astype(np.int64)
+
+
 def save_model(
     path: Path,
     model: nn.Module,

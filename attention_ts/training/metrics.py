@@ -34,24 +34,16 @@ import numpy as np
 from sklearn import metrics as sk
 from sklearn.preprocessing import label_binarize
 
+from attention_ts.models.classifiers import checked_probabilities, predicted_classes
+
 VALIDATION_THRESHOLD = 0.5  # binary validation F1 predicts class 1 from this probability
-
-
-def _checked_probabilities(probabilities: np.ndarray) -> np.ndarray:
-    """`probabilities` as an array (dtype kept); ValueError unless it is (n, K >= 2)."""
-    probabilities = np.asarray(probabilities)
-    if probabilities.ndim != 2 or probabilities.shape[1] < 2:
-        raise ValueError(
-            f"probabilities must be (n, K) with K >= 2 classes, got shape {probabilities.shape}"
-        )
-    return probabilities
 
 
 def _checked(
     labels: np.ndarray, probabilities: np.ndarray, classes: Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """`labels` as int64 (n,) and `probabilities` (n, K) as given (their dtype is kept)."""
-    probabilities = _checked_probabilities(probabilities)
+    probabilities = checked_probabilities(probabilities)
     labels = np.asarray(labels)
     n, k = probabilities.shape
     if labels.shape != (n,):
@@ -63,20 +55,6 @@ def _checked(
     if outside.size:
         raise ValueError(f"label {outside[0]} is not a class index 0..{k - 1}")
     return labels, probabilities
-
-
-def predicted_classes(probabilities: np.ndarray, threshold: float) -> np.ndarray:
-    """Predicted class indices (n,) int64 from probabilities (n, K).
-
-    K = 2: class 1 where its probability is >= `threshold` (compared in the
-    probabilities' dtype, float32 from `models.predict`, as before); K > 2:
-    the arg-max (`threshold` unused; the first class wins a tie). Raises
-    ValueError when `probabilities` is not (n, K >= 2).
-    """
-    probabilities = _checked_probabilities(probabilities)
-    if probabilities.shape[1] == 2:
-        return (probabilities[:, 1] >= threshold).astype(np.int64)
-    return np.argmax(probabilities, axis=1).astype(np.int64)
 
 
 def binary_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
