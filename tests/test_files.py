@@ -806,3 +806,17 @@ def test_a_path_that_is_no_series_file_is_refused(tmp_path, name, expected):
     elif not name.startswith("absent"):
         write_file(tmp_path, name, "1,2,3\n")
     assert error(tmp_path / name.rstrip("/")).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("commas.tsv", "0,1,2,3\n1,4,5,6\n"),  # a comma-separated file named .tsv: labels only
+        ("labels.csv", "id,label\na,0\nb,1\n"),  # no column of values at all
+    ],
+)
+def test_a_file_without_value_columns_is_refused(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    assert error(path, label_required=True).split(": ", 1)[1].startswith("row ")
+    assert "no value columns" in error(path, label_required=True)

@@ -131,6 +131,11 @@ def is_stream(path: Path) -> bool:
 def cannot_write(name: str, path: Path, error: OSError) -> PipelineError:
     """The one line for an OSError while writing the output `path` (named `name` to the user)."""
     reason = error.strerror or type(error).__name__
+    if error.errno in (errno.EPIPE, errno.EBADF):  # a stream's reader stopped (`| head`)
+        return PipelineError(
+            f"{name} {path}: the stream was closed ({reason}); allowed: a reader that takes "
+            "the whole output, or a file"
+        )
     folder = Path(error.filename).parent if error.filename else Path(path).parent
     return PipelineError(
         f"{name} {path}: cannot write in {folder or '.'} ({reason}); allowed: a path in an "

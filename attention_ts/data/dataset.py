@@ -177,6 +177,7 @@ def read_labelled(params: DatasetParams) -> tuple[Dataset, Dataset | None]:
                 f"series of {channels[1]} channel(s), the train file {path} has {channels[0]}",
                 "the same channels in the train and the test file",
             )
+        _labels(test, classes, test_path, f"the train file {path}")  # a foreign label first
         absent = [name for name in classes if name not in set(test.labels)]
         if absent:
             raise SeriesFileError(

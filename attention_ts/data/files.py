@@ -311,7 +311,8 @@ def read_table(
             raise SeriesFileError(
                 path,
                 f"no column {label_column!r} in the header ({shown})",
-                f"a label column named {label_column!r} (dataset.label_column)",
+                f"a label column named {label_column!r} (dataset.label_column, or predict's "
+                "--label-column)",
                 1,
             )
         sep, offset = ",", 2  # the header is line 1
@@ -413,7 +414,8 @@ def texts(path: Path, cells: pd.Series, kind: str, rows: list[int], column: int)
             raise SeriesFileError(
                 path,
                 f"missing {kind} ({marker})",
-                f"a {kind} for every series (empty, ?, NA, NaN, null and the like are not {kind}s)",
+                f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} for every series (empty, ?, NA, "
+                f"NaN, null and the like are not {kind}s)",
                 row,
                 column,
                 None if isinstance(cells.name, (int, np.integer)) else str(cells.name),
@@ -447,6 +449,14 @@ def checked(
     """`Series` of `values` (n, channels, width) float64, NaN past each series' end; every value
     checked, NaN inside a series refused or interpolated (`missing`). `cells` (width,): the
     file column (number, header name) of each point, where a series is a line of cells."""
+    if values.shape[2] == 0:
+        raise SeriesFileError(
+            path,
+            "no value columns",
+            "values after the id and label columns (a .tsv file is tab-separated, a .csv "
+            "comma-separated)",
+            rows[0],
+        )
     nan = np.isnan(values)  # (n, channels, width)
     present = ~nan.all(axis=1)  # (n, width)
     lengths = values.shape[2] - np.argmax(present[:, ::-1], axis=1)  # (n,) past the last value
