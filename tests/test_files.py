@@ -809,13 +809,13 @@ def test_a_path_that_is_no_series_file_is_refused(tmp_path, name, expected):
 
 
 @pytest.mark.parametrize(
-    ("name", "text"),
+    ("name", "text", "row"),
     [
-        ("commas.tsv", "0,1,2,3\n1,4,5,6\n"),  # a comma-separated file named .tsv: labels only
-        ("labels.csv", "id,label\na,0\nb,1\n"),  # no column of values at all
+        ("commas.tsv", "0,1,2,3\n1,4,5,6\n", 1),  # a comma-separated file named .tsv: labels only
+        ("labels.csv", "id,label\na,0\nb,1\n", 2),  # no column of values at all
     ],
 )
-def test_a_file_without_value_columns_is_refused(tmp_path, name, text):
+def test_a_file_without_value_columns_is_refused(tmp_path, name, text, row):
     path = tmp_path / name
     path.write_text(text)
-    assert error(path, label_required=True).startswith("row 1: no value columns; allowed: ")
+    assert error(path, label_required=True).startswith(f"row {row}: no value columns; allowed: ")
