@@ -57,6 +57,7 @@ from attention_ts.core import resources
 from attention_ts.core.io import Output, OutputFolder
 from attention_ts.core.stage import PipelineError, run
 from attention_ts.data.files import AEON_SUFFIXES, HEADERS, LAYOUTS, Series, iter_series, show
+from attention_ts.explain.localization import on_valid_points
 from attention_ts.models.classifiers import (
     Checkpoint,
     attention_on_time_axis,
@@ -75,10 +76,14 @@ MODEL_BATCH = 128  # series a forward pass: each layer's output stays in the CPU
 def resample(values: np.ndarray, n_points: int) -> np.ndarray:
     """Rows (n, m) linearly interpolated at `n_points` evenly spaced positions: (n, n_points).
 
-    The first and last positions are the first and last points (m >= 2).
+    The first and last positions are the first and last points, so the span is
+    kept (m >= 2); computed in the values' dtype.
     """
-    positions = np.linspace(0, values.shape[1] - 1, n_points)
-    return np.stack([np.interp(positions, np.arange(values.shape[1]), row) for row in values])
+    m = values.shape[1]
+    positions = np.linspace(0, m - 1, n_points)  # (n_points,) in input point units
+    lower = np.minimum(positions.astype(np.int64), m - 2)  # (n_points,)
+    fraction = (positions - lower).astype(values.dtype)  # (n_points,) in [0, 1]
+    return values[:, lower] * (1 - fraction) + values[:, lower + 1] * fraction
 
 
 def series_names(path: Path, found: Series) -> list[str]:
@@ -142,11 +147,16 @@ def scores(
     if steps is None:
         return probabilities, None
     on_axis = attention_on_time_axis(steps, n_points, checkpoint.config.downsample)  # (n, N)
-    weights = []
-    for k, length in enumerate(found.lengths.tolist()):
-        row = on_axis[k, : min(length, n_points)]
-        row = resample(row[None], length)[0] if length > n_points else row
-        weights.append(row / row.sum())
+    short = ~full  # a shorter series' weights: on its own points, summing to 1 there
+    on_axis[short] = on_valid_points(on_axis[short], lengths[short])
+    lengths = found.lengths.tolist()
+    weights = [on_axis[k, : min(length, n_points)] for k, length in enumerate(lengths)]
+    for m in np.unique(found.lengths[found.lengths > n_points]).tolist():
+        index = np.flatnonzero(found.lengths == m)  # resampled: back onto their own m points
+        back = resample(on_axis[index], m)  # (series, m), softmax weights: a positive sum
+        back /= back.sum(axis=1, keepdims=True)  # a batch at a time: numpy sums rows so
+        for k, row in zip(index.tolist(), back):
+            weights[k] = row
     return probabilities, weights
 
 
