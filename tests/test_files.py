@@ -755,7 +755,7 @@ def test_an_id_given_twice_is_refused_even_in_another_batch(tmp_path, batch_size
 
 BAD_TS = [  # (lines after @data, channels, the message after "<path>: ")
     (["1,2:3,4:a", "1,2:a"], 2, "row 8: 1 channels, the first series 2 (a label missing after"),
-    (["1,2,3:4,5:a"], 2, "row 7: 2 points in channel 2, 3 in channel 1"),
+    (["1,2,3:4,5:a"], 2, "row 7: 2 points in a channel, 3 in channel 1"),
     (["1,2,3:a", "1,2,3:b", "1,,3:a"], 1, "row 9, channel 1: '' is not a number"),
     (["1,2,3:4,5,6:a", "1,2,3:4, x ,6:b"], 2, "row 8, channel 2: 'x' is not a number"),
 ]  # fmt: skip
@@ -773,7 +773,7 @@ def test_a_ts_file_of_equal_length_refuses_a_series_of_another(tmp_path, line):
     points = line.count(",") + 1
     message = error(write_file(tmp_path, "e.ts", text))
     assert message.startswith(
-        f"row 8: {points} points in channel 1, the first series 3 (the header"
+        f"row 8: {points} points, the first series 3 (the header"
     )
     assert "allowed: series of one length, or @equalLength false in the header" in message
 

@@ -164,14 +164,11 @@ def label_column(args: argparse.Namespace) -> str:
     """--label-column, else dataset.label_column of params.yaml, else "label"."""
     if args.label_column:
         return args.label_column
-    try:
-        raw = read_params_file()
-    except ParamsError:  # no params.yaml here, or not YAML: the default name
+    try:  # the key alone, not the whole file validated: one invalid elsewhere (train.threads
+        # beyond this machine, a data path of another) still names the column never read as values
+        name = read_params_file()["dataset"]["label_column"]
+    except (ParamsError, TypeError, KeyError):  # no params.yaml here, or not one of ours
         return "label"
-    # the key alone, not the whole file validated: one invalid elsewhere (train.threads beyond
-    # this machine, a data path of another machine) still names the column never to read as values
-    dataset = raw.get("dataset") if isinstance(raw, dict) else None
-    name = dataset.get("label_column") if isinstance(dataset, dict) else None
     return name if isinstance(name, str) and name else "label"
 
 
@@ -208,30 +205,15 @@ def build_parser() -> Parser:
     add = parser.add_argument
     add("input", type=Path, help="series file: CSV (wide or long), .tsv, UCR, .ts or .arff")
     add("output", type=Path, help="CSV to write (or /dev/stdout): id, p_<class>..., prediction")
-    add(
-        "--model", type=Path, default=DEFAULT_MODEL, help=f"trained model (default {DEFAULT_MODEL})"
-    )
+    add("--model", type=Path, default=DEFAULT_MODEL, help="trained model (models/model.pt)")
     add("--layout", choices=LAYOUTS, default="auto", help="input layout (default auto)")
     add("--header", choices=HEADERS, default="auto", help="is a CSV's first line a header row?")
     add("--id-column", metavar="NAME", default="id", help='id column of a CSV (default "id")')
     add("--label-column", metavar="NAME", help="label column of a CSV (default: params.yaml's)")
-    add(
-        "--threshold",
-        type=within(float, 0, 1),
-        help=f"two classes: p of class 1 (default {DEFAULT_THRESHOLD})",
-    )
-    add(
-        "--attention",
-        action="store_true",
-        help=f"add w0..: attention ({', '.join(ATTENTION_MODELS)})",
-    )
+    add("--threshold", type=within(float, 0, 1), help="two classes: p of class 1 (default 0.5)")
+    add("--attention", action="store_true", help="add w0...: the attention on each point")
     add("--plots", type=Path, metavar="DIR", help="write one PNG per series into DIR")
-    add(
-        "--length-mismatch",
-        choices=MISMATCH,
-        default="refuse",
-        help="series longer than the model's",
-    )
+    add("--length-mismatch", choices=MISMATCH, default="refuse", help="for longer series")
     add(
         "--batch-size",
         type=within(int, 1, resources.MAX_BATCH_SIZE),
@@ -259,14 +241,8 @@ def check_args(args: argparse.Namespace, checkpoint: Checkpoint) -> None:
             f"--threshold {args.threshold}: the model {args.model} has {len(checkpoint.classes)} "
             "classes, whose prediction is the most probable; allowed: --threshold with two classes"
         )
-    csv_flags = ("--header", "--id-column", "--label-column")
-    given = [
-        f
-        for f, v in zip(
-            csv_flags, (args.header != "auto", args.id_column != "id", args.label_column)
-        )
-        if v
-    ]
+    flags = {"--header": args.header != "auto", "--id-column": args.id_column != "id"}
+    given = [flag for flag, on in {**flags, "--label-column": args.label_column}.items() if on]
     if given and args.layout == "auto" and args.input.suffix.lower() in AEON_SUFFIXES:
         raise PipelineError(
             f"{', '.join(given)}: {args.input} is read by aeon's loader, whose ids are line "
@@ -307,11 +283,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             plots = outputs.enter_context(OutputFolder(args.plots, "--plots", written))
         checkpoint = load_model(args.model)
         check_args(args, checkpoint)
+        threshold = args.threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
         torch.set_num_threads(args.threads)
         outputs.callback(torch.set_num_threads, threads)  # as it was, for a caller (tests)
         counts, right, scored, unknown = predict_file(args, checkpoint, output, plots)
     classes = checkpoint.classes
-    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     found = ", ".join(f"{count} {name}" for name, count in zip(classes, counts.tolist()))
     rule = f"{classes[1]} when p_{classes[1]} >= {threshold}" if len(classes) == 2 else "arg-max"
     accuracy = f"; accuracy {right / scored:.4f} on the {scored} labelled series" if scored else ""
@@ -342,8 +318,7 @@ def predict_file(
     Returns (series per predicted class (classes,), predictions equal to the file's
     label, series whose label is a class of the model, series whose label is not).
     """
-    classes = checkpoint.classes
-    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    classes, threshold = checkpoint.classes, args.threshold
     counts = np.zeros(len(classes), dtype=np.int64)
     right = scored = unknown = 0
     batches = iter_series(

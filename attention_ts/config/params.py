@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 import annotated_types
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.constructor import SafeConstructor
 
@@ -116,21 +123,26 @@ class Range(Section):
         count = max(1, math.ceil((self.max - self.min) / self.step - 1e-9))
         return [round(self.min + k * self.step, 10) for k in range(count)]
 
-    def within(self, key: str, low: float, high: float, closed: str) -> None:
-        """Refuse min > max or bounds outside [low, high] (`closed`: "[]", "[)" or "(]")."""
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
         if self.min > self.max:
-            raise ParamsError(
-                f"{key}: min = {self.min} is greater than max = {self.max}; allowed: min <= max"
-            )
-        for part in ("min", "max"):
-            value = getattr(self, part)
-            above = value >= low if closed[0] == "[" else value > low
-            below = value <= high if closed[1] == "]" else value < high
-            if not (above and below):
-                raise ParamsError(
-                    f"{key}.{part} = {value} is invalid; allowed: a number in "
-                    f"{closed[0]}{low:g}, {high:g}{closed[1]}"
-                )
+            raise ValueError(f"min <= max (min {self.min} is greater than max {self.max})")
+        return self
+
+
+class PositiveRange(Range):
+    min: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    max: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class StartRange(Range):  # where a segment starts, as a fraction of the series
+    min: Annotated[float, Field(ge=0, lt=1)]
+    max: Annotated[float, Field(ge=0, lt=1)]
+
+
+class LengthRange(Range):  # how long a segment is, as a fraction of the series
+    min: Annotated[float, Field(gt=0, le=1)]
+    max: Annotated[float, Field(gt=0, le=1)]
 
 
 class DatasetParams(Section):
@@ -186,18 +198,14 @@ class GenerateParams(Section):
     anomaly_fraction: Fraction
     anomalies: subset(ANOMALY_KINDS)  # balanced among the anomalous series
     task: Literal[TASKS]  # binary: normal vs anomalous; multiclass: normal vs each kind
-    amplitude: Range
-    frequency: Range
-    segment_start: Range
-    segment_length: Range
+    amplitude: PositiveRange
+    frequency: PositiveRange
+    segment_start: StartRange
+    segment_length: LengthRange
     noise: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     seed: Count
 
     def model_post_init(self, context: Any) -> None:
-        self.amplitude.within("generate.amplitude", 0, math.inf, "(]")
-        self.frequency.within("generate.frequency", 0, math.inf, "(]")
-        self.segment_start.within("generate.segment_start", 0, 1, "[)")
-        self.segment_length.within("generate.segment_length", 0, 1, "(]")
         shortest = math.floor(self.segment_length.min * self.n_points + 1e-9)
         if shortest < MIN_SEGMENT_POINTS:
             raise ParamsError(

@@ -155,25 +155,8 @@ def iter_series(
 
 
 def read_series(path: Path, **options: object) -> Series:
-    """The whole file as one `Series` (`iter_series`' batches joined, padded to one width)."""
-    parts = list(iter_series(path, 2**62, **options))
-    return parts[0] if len(parts) == 1 else join(parts)
-
-
-def join(parts: list[Series]) -> Series:
-    """Several `Series` as one, padded with zeros to the widest."""
-    width = max(part.values.shape[2] for part in parts)
-    values = np.concatenate(
-        [np.pad(p.values, ((0, 0), (0, 0), (0, width - p.values.shape[2]))) for p in parts]
-    )
-    labels = None if parts[0].labels is None else [x for p in parts for x in p.labels]
-    return Series(
-        values,
-        np.concatenate([p.lengths for p in parts]),
-        [x for p in parts for x in p.ids],
-        [x for p in parts for x in p.rows],
-        labels,
-    )
+    """The whole file as one `Series` (`iter_series` with a batch as large as any file)."""
+    return next(iter_series(path, 2**62, **options))
 
 
 def batches(found: Series, size: int) -> Iterator[Series]:
@@ -491,7 +474,10 @@ def checked(
                 "at least one value in every channel of a series",
                 rows[k],
             )
-        values[k] = interpolated(values[k], int(lengths[k]))
+        steps = np.arange(lengths[k])
+        for line in values[k]:  # linearly, channel by channel; a gap at the start: the first value
+            valid = ~np.isnan(line[: lengths[k]])
+            line[: lengths[k]] = np.interp(steps, steps[valid], line[: lengths[k]][valid])
     values = np.where(inside, values, 0).astype(np.float32)
     return Series(values, lengths.astype(np.int64), ids, rows, labels)
 
@@ -518,16 +504,6 @@ def refuse(
     if unit == "channel":
         raise SeriesFileError(path, problem, allowed, row, channel + 1, unit="channel")
     raise SeriesFileError(path, problem, allowed, row, *(cell or ()))
-
-
-def interpolated(values: np.ndarray, length: int) -> np.ndarray:
-    """One series (channels, width) with NaN before `length` filled linearly, channel by channel
-    (a gap at the start takes the first value); every channel has a value."""
-    steps = np.arange(length)
-    for line in values:
-        valid = ~np.isnan(line[:length])
-        line[:length] = np.interp(steps, steps[valid], line[:length][valid])
-    return values
 
 
 def read_long(path: Path, names: list[str], channel_column: str, options: tuple) -> Series:
@@ -747,6 +723,29 @@ def ts_labels(path: Path, lines: list[str], rows: list[int], declared: list[str]
 
 
 CASE = re.compile(r"\bcase(?: number)? (\d+)")  # aeon's 1-based series count in a message
+AEON_ERRORS = (  # (aeon's message, what is wrong with its numbers, what is allowed), in order
+    (
+        r"Expecting (\d+) but have read (\d+)",
+        "{1} channels, the first series {0} (a label missing after the last ':'?)",
+        "the same number of channels (separated by ':') in every series, then the label",
+    ),
+    (
+        r"Saw (\d+) in the first channel but (\d+) .* equal length == True",
+        "{1} points, the first series {0} (the header says @equalLength true, or says nothing)",
+        "series of one length, or @equalLength false in the header",
+    ),
+    (
+        r"Saw (\d+) in the first channel but (\d+)",
+        "{1} points in a channel, {0} in channel 1",
+        "the same number of points in every channel of a series",
+    ),
+    (r"could not convert string to float: '(.*)'", "{0!r} is not a number", NUMBERS),
+    (
+        r"shape \(\d+,\) into shape",
+        "series of different lengths",
+        "series of equal length (aeon's .arff loader reads no others)",
+    ),
+)
 
 
 def load_aeon(
@@ -769,37 +768,16 @@ def load_aeon(
             raise not_number(path, *odd)
     case = CASE.search(message)
     row = rows[int(case.group(1)) - 1] if case and int(case.group(1)) <= len(rows) else None
-    if found := re.search(r"Expecting (\d+) but have read (\d+)", message):
-        expected, read = found.groups()
-        problem = (
-            f"{read} channels, the first series {expected} (a label missing after the last ':'?)"
-        )
-        allowed = "the same number of channels (separated by ':') in every series, then the label"
-    elif found := re.search(
-        r"Saw (\d+) in the first channel but (\d+) in the channel (\d+)", message
+    loader = "load_from_ts_file" if ts else "load_from_arff_file"
+    for pattern, problem, allowed in (
+        *AEON_ERRORS,
+        (r"(.*)", "aeon's {loader} refused it ({0})", ""),
     ):
-        first, points, channel = found.groups()
-        if "equal length == True" in message:  # aeon compares with the first series then
-            problem = (
-                f"{points} points in channel {int(channel) + 1}, the first series {first} "
-                "(the header says @equalLength true, or says nothing)"
-            )
-            allowed = "series of one length, or @equalLength false in the header"
-        else:
-            problem = f"{points} points in channel {int(channel) + 1}, {first} in channel 1"
-            allowed = "the same number of points in every channel of a series"
-    elif found := re.search(r"could not convert string to float: '(.*)'", message):
-        problem, allowed = f"{show(found.group(1))} is not a number", NUMBERS
-    elif re.search(r"shape \((\d+),\) into shape \((\d+),\)", message):
-        problem = "series of different lengths"
-        allowed = "series of equal length (aeon's .arff loader reads no others)"
-    else:
-        loader = "load_from_ts_file" if ts else "load_from_arff_file"
-        problem, allowed = (
-            f"aeon's {loader} refused it ({message})",
-            TS_LAYOUT if ts else ARFF_LAYOUT,
-        )
-    raise SeriesFileError(path, problem, allowed, row)
+        if found := re.search(pattern, message):
+            problem = problem.format(*found.groups(), loader=loader, show=show)
+            allowed = allowed or (TS_LAYOUT if ts else ARFF_LAYOUT)
+            raise SeriesFileError(path, problem, allowed, row)
+    raise AssertionError("the last pattern matches every message")
 
 
 def value_cells(line: str, ts: bool, labelled: bool) -> list[list[str]]:
