@@ -772,9 +772,7 @@ def test_a_ts_file_of_equal_length_refuses_a_series_of_another(tmp_path, line):
     text = ts_text(["1,2,3:a", line], ["a", "b"]).replace("@equalLength false", "@equalLength true")
     points = line.count(",") + 1
     message = error(write_file(tmp_path, "e.ts", text))
-    assert message.startswith(
-        f"row 8: {points} points, the first series 3 (the header"
-    )
+    assert message.startswith(f"row 8: {points} points, the first series 3 (the header")
     assert "allowed: series of one length, or @equalLength false in the header" in message
 
 
@@ -819,3 +817,21 @@ def test_a_file_without_value_columns_is_refused(tmp_path, name, text, row):
     path = tmp_path / name
     path.write_text(text)
     assert error(path, label_required=True).startswith(f"row {row}: no value columns; allowed: ")
+
+
+@pytest.mark.parametrize("start", [0, 1])
+@pytest.mark.parametrize("header", ["rowid", "n"])
+def test_a_first_column_counting_the_lines_is_refused_as_an_index(tmp_path, header, start):
+    """pandas writes a named index as a first column: 0, 1, 2, ... is no time point."""
+    lines = [f"{header},v0,v1"] + [f"{start + k},{k * 0.5},{k * 0.25}" for k in range(4)]
+    path = write_file(tmp_path, "i.csv", "\n".join(lines) + "\n")
+    assert error(path).startswith(
+        f"row 2, column 1 ({header}): it counts the lines ({start}, {start + 1}, {start + 2}, ...)"
+    )
+    assert f"--id-column {header}" in error(path)
+
+
+def test_pandas_reset_index_column_is_read_as_ids(tmp_path):
+    path = write_file(tmp_path, "r.csv", "index,v0,v1\n0,1.5,2\n1,3,4\n2,5,6\n")
+    found = read_series(path)
+    assert found.ids == ["0", "1", "2"] and found.values.shape == (3, 1, 2)

@@ -37,7 +37,7 @@ def test_committed_params_are_valid():
     [
         ("generate.n_series", 0, "> 0"),
         ("generate.n_points", -5, "> 0"),
-        ("train.batch_size", 0, "> 0"),
+        ("train.batch_size", 0, "an integer from 1 to 1048576"),
         ("generate.n_series", 10.5, "an integer"),
         ("generate.n_series", True, "an integer"),
         ("generate.anomaly_fraction", 1.5, "[0, 1]"),
@@ -64,7 +64,7 @@ def test_committed_params_are_valid():
         ("localization.heatmap_series", 0, "> 0"),
         ("compare.cnn.train.lr", -1, "> 0"),
         ("compare.mlp.model.hidden_size", 2.5, "an integer"),
-        ("train.processes", 0, "> 0"),
+        ("train.processes", 0, "an integer from 1 to"),
     ],
 )
 def test_bad_value_names_key_value_and_allowed(key, value, allowed):
@@ -78,7 +78,8 @@ def test_bad_value_names_key_value_and_allowed(key, value, allowed):
 def test_range_in_wrong_order():
     raw = _set(default_raw_params(), "generate.frequency.min", 5.0)
     with pytest.raises(
-        ParamsError, match=r"generate\.frequency = .* allowed: min <= max \(min 5.0 is greater than max 4.0\)"
+        ParamsError,
+        match=r"generate\.frequency = .* allowed: min <= max \(min 5.0 is greater than max 4.0\)",
     ):
         build(Params, raw)
 
@@ -303,3 +304,11 @@ def test_invalid_yaml_is_one_line(tmp_path):
     with pytest.raises(ParamsError, match="is not valid YAML") as caught:
         load_params(tmp_path / "params.yaml")
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["train.batch_size", "train.threads", "train.processes"])
+def test_a_bounded_setting_names_the_same_bounds_below_and_above(key):
+    """One rule per key: 0 and a value past the machine's limit are told the same range."""
+    low, high = _error(key, 0), _error(key, 2**30)
+    assert low.split("allowed: ")[1] == high.split("allowed: ")[1]
+    assert "from 1 to" in low

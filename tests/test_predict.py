@@ -747,7 +747,9 @@ REFUSALS = {
     "output: a symlink to the input": Refusal([], "would write over input", output="link.csv"),
     "output: a hard link to the input": Refusal([], "would write over input", output="hard.csv"),
     "output: the model": Refusal([], "would write over --model", output="model.pt"),
-    "output: params.yaml": Refusal([], "would write over params.yaml", output="params.yaml"),
+    "output: params.yaml": Refusal(
+        [], "would write over the params file params.yaml", output="params.yaml"
+    ),
     "output: a socket": Refusal([], "is a socket", output="sock"),
     "output: a symlink that loops": Refusal([], "is a symlink that loops", output="loop"),
     "output: in /proc": Refusal([], r"cannot write in /proc \(", output="/proc/out.csv"),
@@ -787,19 +789,22 @@ REFUSALS = {
     ),
     "a series under the model's minimum": Refusal(
         [],
-        rf"row 2 \(id '1'\): a series of {MIN_POINTS - 1} points, but the model mlp was trained on "
-        rf"{N_POINTS} and needs at least {MIN_POINTS}; allowed: series of {MIN_POINTS} to "
-        rf"{N_POINTS} points \(shorter ones are padded\)$",
+        rf"row 2: a series of {MIN_POINTS - 1} points; allowed: at least {MIN_POINTS} points in "
+        r"every series \(the model's minimum\)$",
         "mlp",
         source="short.csv",
     ),
-    "a series of 1 point": Refusal(
-        [], r"row 2: a series of 1 point; allowed: at least 2", "mlp", source="one.csv"
+    "a series of 1 point": Refusal(  # the model's minimum, as for longer short series
+        [],
+        rf"row 2: a series of 1 point; allowed: at least {MIN_POINTS} points in every series "
+        r"\(the model's minimum\)$",
+        "mlp",
+        source="one.csv",
     ),
     "a longer series": Refusal(
         [],
-        rf"row 2 \(id '1'\): a series of 80 points, but the model mlp was trained on {N_POINTS} "
-        r"and needs at least 5; allowed: .*, or --length-mismatch resample$",
+        rf"row 2 \(id '1'\): a series of 80 points, but the model mlp was trained on {N_POINTS}; "
+        rf"allowed: series of at most {N_POINTS} points .*, or --length-mismatch resample$",
         "mlp",
         source="long.csv",
     ),
@@ -1221,3 +1226,14 @@ def test_the_summary_line_counts_each_class_and_names_the_output(tmp_path, model
         "anomalous (anomalous when p_anomalous >= 0.5); "
     )
     assert re.search(rf"; \d+\.\d s; wrote {re.escape(str(tmp_path / 'out.csv'))}\n$", done.err)
+
+
+def test_dash_as_output_is_stdout(tmp_path, models):
+    """The Unix convention: `-` writes to stdout, it is no file of that name."""
+    source = write_input(tmp_path, series_values())
+    reference = run_predict(source, models["mlp"], output=tmp_path / "r.csv")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = child(source, "-", "--model", models["mlp"], cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == reference.read_text()
+    assert not (tmp_path / "-").exists()

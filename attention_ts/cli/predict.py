@@ -93,9 +93,9 @@ def series_names(path: Path, found: Series) -> list[str]:
 
 def model_inputs(checkpoint: Checkpoint, found: Series, path: Path, mismatch: str) -> np.ndarray:
     """The batch's series on the model's n points (n, channels, n_points) float32: as they are,
-    zero-padded, or resampled; PipelineError naming the first series that does not fit."""
+    zero-padded, or resampled; PipelineError naming the first series that does not fit (the
+    reader refused those under the model's minimum)."""
     n_points, channels = checkpoint.n_points, checkpoint.n_channels
-    shortest = min_points(checkpoint.config, n_points)
     where = series_names(path, found)
     if found.values.shape[1] != channels:
         raise PipelineError(
@@ -103,12 +103,11 @@ def model_inputs(checkpoint: Checkpoint, found: Series, path: Path, mismatch: st
             f"{channels}; allowed: series of {channels} channel(s)"
         )
     for k, length in enumerate(found.lengths.tolist()):
-        if length < shortest or (length > n_points and mismatch == "refuse"):
-            allowed = f"series of {shortest} to {n_points} points (shorter ones are padded)"
+        if length > n_points and mismatch == "refuse":
             raise PipelineError(
                 f"{where[k]}: a series of {length} points, but the model {checkpoint.config.name} "
-                f"was trained on {n_points} and needs at least {shortest}; allowed: {allowed}"
-                + ("" if length < shortest else ", or --length-mismatch resample")
+                f"was trained on {n_points}; allowed: series of at most {n_points} points "
+                "(shorter ones are padded), or --length-mismatch resample"
             )
     series = np.zeros((len(found.ids), channels, n_points), dtype=np.float32)
     for k, length in enumerate(found.lengths.tolist()):
@@ -272,7 +271,7 @@ def write_rows(
 def main(argv: Sequence[str] | None = None) -> None:
     """Check the flags and outputs, load the model, predict the file, print the summary."""
     args = build_parser().parse_args(argv)
-    inputs = {"input": args.input, "--model": args.model, "params.yaml": PARAMS_FILE}
+    inputs = {"input": args.input, "--model": args.model, "the params file": PARAMS_FILE}
     threads = torch.get_num_threads()
     start = time.perf_counter()
     with ExitStack() as outputs:
@@ -329,6 +328,7 @@ def predict_file(
         label_column=label_column(args),
         label_required=args.label_column is not None,
         id_column=args.id_column,
+        least=min_points(checkpoint.config, checkpoint.n_points),
     )
     with output.open(newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
@@ -378,4 +378,4 @@ def save_plots(
 
 
 if __name__ == "__main__":
-    run(main)
+    run(main, "run the command again")

@@ -261,14 +261,14 @@ class TrainParams(Section):
     weight_decay: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     grad_clip: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     schedule: Literal["none", "onecycle", "cosine"]
-    batch_size: Annotated[Positive, AfterValidator(resources.check_batch_size)]
+    batch_size: Annotated[int, AfterValidator(resources.check_batch_size)]
     max_epochs: Positive
     min_steps: Count
     patience: Positive
     seed: Count
-    threads: Annotated[Positive, AfterValidator(resources.check_threads)]
+    threads: Annotated[int, AfterValidator(resources.check_threads)]
     device: Literal["auto", "cpu", "cuda"]
-    processes: Annotated[Positive, AfterValidator(resources.check_processes)]
+    processes: Annotated[int, AfterValidator(resources.check_processes)]
 
 
 class EvaluateParams(Section):

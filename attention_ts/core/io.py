@@ -151,7 +151,7 @@ class Output:
     that is, links to or holds one of `inputs`; a folder that cannot be
     written (found by creating the temporary file there at once). A device,
     FIFO (`/dev/null`, a named pipe) is written in place, as a stream, and
-    so is a descriptor of this process (`/dev/stdout`, whatever the shell
+    so is a descriptor of this process (`/dev/stdout`, or `-`, whatever the shell
     pointed it at: `>> log` appends); a socket is refused (it cannot be
     opened as a file). A symlink is followed, its target gets the output; a
     symlink that loops is refused. A regular file is written to a temporary
@@ -167,6 +167,7 @@ class Output:
     """
 
     def __init__(self, path: Path, name: str, inputs: dict[str, Path]) -> None:
+        path = Path("/dev/stdout") if str(path) == "-" else path  # the Unix convention
         self.given, self.name = Path(path), name
         check_outputs({name: self.given}, inputs)
         self.stream = is_stream(self.given)

@@ -46,10 +46,11 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
-def run(main: Callable[[], None]) -> None:
+def run(main: Callable[[], None], again: str = "`dvc repro` reruns an unfinished stage") -> None:
     """Run a stage's `main`; expected failures and interrupts end in one line and an exit code.
 
-    Exit codes: 2 for a PipelineError; 128 + the signal number for an
+    `again` ends the interrupt's line: how to finish what was stopped. Exit codes: 2 for a
+    PipelineError; 128 + the signal number for an
     interrupt (130 for SIGINT, 143 for SIGTERM), which is what a shell reports
     for a process the signal killed. A signal ignored when the process started
     (as SIGINT is in a shell's background jobs) stays ignored.
@@ -66,8 +67,7 @@ def run(main: Callable[[], None]) -> None:
         signum = interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT
         print(
             f"interrupted by {signal.Signals(signum).name}: stopped before finishing; outputs "
-            "may be missing or out of date but none is half-written; `dvc repro` reruns an "
-            "unfinished stage",
+            f"may be missing or out of date but none is half-written; {again}",
             file=sys.stderr,
         )
         sys.exit(EXIT_SIGNAL_BASE + signum)

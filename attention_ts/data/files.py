@@ -121,13 +121,15 @@ def iter_series(
     id_column: str = "id",
     channel_column: str = "channel",
     missing: str = "refuse",
+    least: int = MIN_POINTS,
 ) -> Iterator[Series]:
     """The series of `path`, `batch_size` at a time (see the module's docstring for layouts).
 
     A wide or UCR CSV is read a batch at a time, so memory is bounded by the
     batch; long CSV, .ts and .arff files are read whole. `label_column` is
     the label column of a CSV: read when present, required with
-    `label_required` (a .ts file must then declare labels). Raises
+    `label_required` (a .ts file must then declare labels). A series of fewer
+    than `least` points is refused (predict: the model's minimum). Raises
     SeriesFileError (file, row, column, what is allowed).
     """
     path = Path(path)
@@ -140,9 +142,9 @@ def iter_series(
         )
     if not path.is_file():
         raise SeriesFileError(path, "not found, or not a file", "an existing file")
-    options = (label_column, label_required, id_column, missing)
+    options = (label_column, label_required, id_column, missing, least)
     if layout == "auto" and suffix in AEON_SUFFIXES:
-        yield from batches(read_aeon(path, label_required, missing), batch_size)
+        yield from batches(read_aeon(path, label_required, missing, least), batch_size)
     elif layout in ("tsv", "ucr") or (layout == "auto" and suffix == ".tsv"):
         yield from read_table(path, batch_size, "ucr" if layout == "ucr" else "tsv", "no", options)
     else:
@@ -276,7 +278,7 @@ def read_table(
     path: Path, batch_size: int, layout: str, header: str, options: tuple
 ) -> Iterator[Series]:
     """Wide CSV or UCR/TSV series, a chunk of `batch_size` lines at a time."""
-    label_column, label_required, id_column, missing = options
+    label_column, label_required, id_column, missing, least = options
     names = header_names(path, header) if layout == "wide" else []
     if layout == "wide" and not names and label_required:
         raise SeriesFileError(
@@ -286,7 +288,8 @@ def read_table(
             1,
         )
     if names:
-        index = names[0] if names[0] == "Unnamed: 0" else None  # pandas' index column
+        # the index pandas writes: df.to_csv() (an empty header), df.reset_index().to_csv()
+        index = names[0] if names[0] in ("Unnamed: 0", "index") else None
         ids = id_column if id_column in names else index
         labels = label_column if label_column in names else None
         if label_required and labels is None:
@@ -334,6 +337,8 @@ def read_table(
             columns = list(chunk.columns)
             kept = [k for k, name in enumerate(columns) if name not in (ids, labels, index)]
             values = numbers(path, chunk.iloc[:, kept], rows, [k + 1 for k in kept])
+            if ids is None and offset == 2 and rows[0] == offset:  # a header, the first chunk
+                refuse_index(path, values[:, 0], rows, kept[0] + 1, str(columns[kept[0]]))
             if ids is None:
                 found_ids = [str(row) for row in rows]
             else:
@@ -346,12 +351,35 @@ def read_table(
                 (k + 1, None if isinstance(columns[k], int) else str(columns[k])) for k in kept
             ]
             yield checked(
-                path, values[:, None, :], found_ids, rows, found_labels, missing, cells=cells
+                path,
+                values[:, None, :],
+                found_ids,
+                rows,
+                found_labels,
+                missing,
+                cells=cells,
+                least=least,
             )
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise csv_error(path, error, sep) from None
     if empty:
         raise SeriesFileError(path, "no series", "at least one series")
+
+
+def refuse_index(path: Path, first: np.ndarray, rows: list[int], column: int, name: str) -> None:
+    """Refuse a first value column that counts the lines (0, 1, 2, ... or 1, 2, 3, ...): an
+    index a writer left in (pandas' `df.to_csv()` with a named index), never a time point."""
+    start = first[0] if len(first) >= 3 else np.nan
+    if start in (0, 1) and np.array_equal(first, np.arange(start, start + len(first))):
+        raise SeriesFileError(
+            path,
+            f"it counts the lines ({int(start)}, {int(start) + 1}, {int(start) + 2}, ...): an "
+            "index, not the first value of each series",
+            f"the header 'id' for ids (predict: --id-column {name}), or drop the column",
+            rows[0],
+            column,
+            name,
+        )
 
 
 def numbers(path: Path, frame: pd.DataFrame, rows: list[int], columns: list[int]) -> np.ndarray:
@@ -428,10 +456,12 @@ def checked(
     missing: str,
     unit: str = "column",
     cells: list[tuple[int, str | None]] | None = None,
+    least: int = MIN_POINTS,
 ) -> Series:
     """`Series` of `values` (n, channels, width) float64, NaN past each series' end; every value
-    checked, NaN inside a series refused or interpolated (`missing`). `cells` (width,): the
-    file column (number, header name) of each point, where a series is a line of cells."""
+    checked, NaN inside a series refused or interpolated (`missing`), a series of fewer than
+    `least` points refused. `cells` (width,): the file column (number, header name) of each
+    point, where a series is a line of cells."""
     if values.shape[2] == 0:
         raise SeriesFileError(
             path,
@@ -454,13 +484,14 @@ def checked(
             refuse(
                 path, values[series], rows[series], (channel, point), lengths[series], unit, where
             )
-    short = np.flatnonzero(lengths < MIN_POINTS)
+    short = np.flatnonzero(lengths < least)
     if short.size:
         k = int(short[0])
         raise SeriesFileError(
             path,
             f"a series of {lengths[k]} point{'' if lengths[k] == 1 else 's'}",
-            f"at least {MIN_POINTS} points in every series",
+            f"at least {least} points in every series"
+            + ("" if least == MIN_POINTS else " (the model's minimum)"),
             rows[k],
         )
     for k in np.flatnonzero((nan & inside).any(axis=(1, 2))):
@@ -508,7 +539,7 @@ def refuse(
 
 def read_long(path: Path, names: list[str], channel_column: str, options: tuple) -> Series:
     """A long CSV (one point per line) as series (channels, points), each in t order."""
-    label_column, label_required, id_column, missing = options
+    label_column, label_required, id_column, missing, least = options
     needed = [id_column, *LONG_COLUMNS] + ([label_column] if label_required else [])
     absent = [name for name in needed if name not in names]
     extra = [n for n in names if n not in (*needed, label_column, channel_column)]
@@ -588,10 +619,11 @@ def read_long(path: Path, names: list[str], channel_column: str, options: tuple)
     values = np.full((len(arrays), len(order), width), np.nan)
     for k, array in enumerate(arrays):
         values[k, :, : array.shape[1]] = array
-    return checked(path, values, ids, first_rows, series_labels if labels else None, missing)
+    found = series_labels if labels else None
+    return checked(path, values, ids, first_rows, found, missing, least=least)
 
 
-def read_aeon(path: Path, label_required: bool, missing: str) -> Series:
+def read_aeon(path: Path, label_required: bool, missing: str, least: int) -> Series:
     """A .ts or .arff file through aeon's loader; a .ts file's header and labels checked here.
 
     Labels: with `label_required` a .ts file must declare them (`@classLabel
@@ -659,7 +691,8 @@ def read_aeon(path: Path, label_required: bool, missing: str) -> Series:
                 row,
             )
         values[k, :, : one.shape[1]] = one
-    return checked(path, values, [str(row) for row in rows], rows, labels, missing, "channel")
+    ids = [str(row) for row in rows]
+    return checked(path, values, ids, rows, labels, missing, "channel", least=least)
 
 
 def ts_classes(path: Path, head: list[str], label_required: bool) -> list[str] | None:
