@@ -306,12 +306,9 @@ SOURCE_FILE = "source.json"  # beside the series: which files they were read fro
 
 
 def file_digest(path: Path) -> str:
-    """The SHA-256 of the file at `path` (hex), read a MiB at a time."""
-    digest = hashlib.sha256()
+    """The SHA-256 of the file at `path` (hex), read a block at a time."""
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def source_record(params: DatasetParams, generated: Path | None = None) -> dict:

@@ -1,38 +1,21 @@
 """Series files, read by the libraries made for them: pandas for CSV and TSV, aeon for .ts/.arff.
 
-Layouts (`LAYOUTS`; `auto` picks by the file name and header):
-- wide `.csv`: a header row, then one series per line: an optional id column
-  (`id_column`), an optional label column (`label_column`), every other
-  column a value, in order. A first column with an empty header (pandas'
-  index, `Unnamed: 0`) is the id, never a value. Without a header row (every
-  cell of the first line a number, as numpy.savetxt writes) every column is
-  a value and ids are line numbers;
-- long `.csv`: a header with `id_column`, `t` and `value` (any order; plus
-  the label column, and `channel_column` for several channels), one point
-  per line; `t` orders the points of a series, every channel of a series
-  has the same t values, series may differ in length;
-- tsv: the UCR archive's `.tsv`: tab-separated, no header, the label
-  first, then the values; ucr: the same, comma-separated where the first
-  line has no tab; ids are line numbers;
-- `.ts` and `.arff`: aeon's loaders (`load_from_ts_file`,
-  `load_from_arff_file`); a .ts file's labels are taken as written after
-  each line's last ":" (aeon lowercases them), checked against its
-  `@classLabel` list, whose labels may be quoted.
+Layouts (`LAYOUTS`; `auto` picks by the file name and header): wide `.csv`
+(a header row, then a series per line: optional id and label columns, every
+other column a value; without a header row every column is a value), long
+`.csv` (`id`, `t`, `value`, optionally the label and `channel`: a point per
+line), `tsv` (the UCR archive's: tab-separated, no header, the label first)
+and `ucr` (the same, comma-separated where the first line has no tab), `.ts`
+and `.arff` through aeon's loaders (a .ts file's labels taken as written after
+each line's last ":", as aeon lowercases them, and checked against its
+`@classLabel` list).
 
-Values: every number is read to the last bit (pandas' `round_trip`
-converter, which gives what Python's float() gives) and stored as float32.
-A missing value is an empty cell, `?` or one of pandas' missing-value
-texts (`NA`, `NaN`, `null`, ...). NaN at the end of a series is padding of
-a file of unequal lengths: the series ends before it. NaN inside a series
-is refused, or with `missing="interpolate"` filled linearly along the
-series (a gap at its start takes the first value). Infinite values and
-values beyond float32's range are refused.
-
-Labels are text, exactly as written (surrounding spaces aside): `1`, `01`,
-`1.0` and `1_0` are four classes. A missing-label marker (empty, or one of
-the missing-value texts) is refused with its row. Every problem is one
-SeriesFileError line: "<file>: row R, column C (<name>): <problem>;
-allowed: <what>", R the line number in the file.
+Every number is read to the last bit (pandas' `round_trip` converter, what
+Python's float() gives) and stored as float32. What the reader promises about
+labels (text, exactly as written), missing values (trailing NaN ends a series;
+NaN inside refused or interpolated) and index columns is docs/contracts.md's.
+Every problem is one SeriesFileError line: "<file>: row R, column C (<name>):
+<problem>; allowed: <what>", R the line number in the file.
 """
 
 from __future__ import annotations
@@ -210,16 +193,7 @@ def csv_error(path: Path, error: Exception, sep: str = ",") -> SeriesFileError:
     if re.search(r"Expected \d+ fields in line \d+", text):
         return too_many(path, sep)
     if isinstance(error, UnicodeDecodeError):
-        raw = path.read_bytes()
-        try:
-            raw.decode("utf-8")
-            start = 0
-        except UnicodeDecodeError as found:
-            start = found.start
-        row = raw[:start].count(b"\n") + 1
-        return SeriesFileError(
-            path, f"byte 0x{raw[start]:02x} is not UTF-8", "UTF-8 text (save it as UTF-8)", row
-        )
+        read_text(path)  # raises the error that names the byte and its row
     if isinstance(error, pd.errors.EmptyDataError):
         return SeriesFileError(path, "no series", "at least one series")
     if isinstance(error, OSError):
@@ -227,6 +201,22 @@ def csv_error(path: Path, error: Exception, sep: str = ",") -> SeriesFileError:
             path, f"cannot read it ({error.strerror or error})", "a readable file"
         )
     return SeriesFileError(path, f"pandas cannot read it ({text})", "a CSV file, UTF-8")
+
+
+def read_text(path: Path) -> str:
+    """The file as text (UTF-8, a BOM dropped); SeriesFileError naming a byte that is not UTF-8
+    and its row, or why the file cannot be read."""
+    try:
+        raw = path.read_bytes()
+        return raw.decode("utf-8-sig")
+    except OSError as error:
+        raise SeriesFileError(
+            path, f"cannot read it ({error.strerror})", "a readable file"
+        ) from None
+    except UnicodeDecodeError as error:
+        row = raw[: error.start].count(b"\n") + 1
+        byte = f"byte 0x{raw[error.start]:02x} is not UTF-8"
+        raise SeriesFileError(path, byte, "UTF-8 text (save it as UTF-8)", row) from None
 
 
 def is_number(text: str) -> bool:
@@ -631,17 +621,7 @@ def read_aeon(path: Path, label_required: bool, missing: str, least: int) -> Ser
     """
     ts = path.suffix.lower() == ".ts"
     layout = TS_LAYOUT if ts else ARFF_LAYOUT
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise SeriesFileError(path, f"cannot read it ({error.strerror})", layout) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        row = raw[: error.start].count(b"\n") + 1
-        raise SeriesFileError(
-            path, f"byte 0x{raw[error.start]:02x} is not UTF-8", "UTF-8 text", row
-        ) from None
+    text = read_text(path)
     lines = text.split("\n")
     comment = "#" if ts else "%"
     starts = [k for k, line in enumerate(lines) if line.strip().lower().startswith("@data")]
@@ -703,33 +683,25 @@ def ts_classes(path: Path, head: list[str], label_required: bool) -> list[str] |
         words = shlex.split(line, posix=True) if line.strip().startswith("@") else []
         if words:
             tags[words[0].lower()] = words[1:]
-    if tags.get("@timestamps", ["false"])[:1] == ["true"]:
-        raise SeriesFileError(
-            path,
-            "@timeStamps true: series with timestamps",
-            "a .ts file without timestamps (@timeStamps false)",
-        )
-    if tags.get("@targetlabel", ["false"])[:1] == ["true"]:
-        raise SeriesFileError(
-            path,
-            "@targetLabel true: regression targets, not class labels",
-            "a classification file: @classLabel true, then the class names",
-        )
+    for tag, problem, allowed in (
+        ("@timestamps", "@timeStamps true: series with timestamps", "@timeStamps false"),
+        ("@targetlabel", "@targetLabel true: regression targets", "@classLabel true, classes"),
+    ):
+        if tags.get(tag, ["false"])[:1] == ["true"]:
+            raise SeriesFileError(path, problem, f"a classification file: {allowed}")
     declared = tags.get("@classlabel")
-    if declared is None or declared[:1] != ["true"]:
-        if label_required or declared is None:
-            found = "no @classLabel line" if declared is None else "@classLabel false"
-            raise SeriesFileError(
-                path,
-                f"{found} in the header"
-                + (
-                    "" if label_required else " (aeon would read each line's last field as a label)"
-                ),
-                "a header line @classLabel true, then the class names, and a label after each "
-                "series" + ("" if label_required else "; or @classLabel false (no labels)"),
-            )
-        return None
-    return declared[1:]
+    if declared is not None and declared[:1] == ["true"]:
+        return declared[1:]
+    if label_required or declared is None:  # aeon would read each line's last field as a label
+        found = "no @classLabel line" if declared is None else "@classLabel false"
+        either = "" if label_required else "; or @classLabel false (no labels)"
+        raise SeriesFileError(
+            path,
+            f"{found} in the header",
+            f"a header line @classLabel true, then the class names, and a label after each "
+            f"series{either}",
+        )
+    return None
 
 
 def ts_labels(path: Path, lines: list[str], rows: list[int], declared: list[str]) -> list[str]:
