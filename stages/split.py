@@ -33,9 +33,9 @@ def main() -> None:
     dataset = load_dataset(INPUT, "series", lazy=True)
     test_file = (INPUT / "test.npy").exists()
     labels = dataset.table["label"]
-    counts = {name: int((labels == k).sum()) for k, name in enumerate(dataset.classes)}
-    origin = ", ".join(f"{count} series of class {name!r}" for name, count in counts.items())
-    check_split_sizes(counts, params, origin, test_file=test_file)
+    note = check_split_sizes(dataset.class_counts(), params, "in the data", test_file=test_file)
+    if note:
+        print(note)
     fractions = params.official() if test_file else params.fractions()
     parts = {
         name: (dataset, index) for name, index in split(labels, fractions, params.seed).items()

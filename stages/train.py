@@ -10,6 +10,7 @@ a torchrun you started (several nodes, docs/scale.md) it trains in that world.
 Only the first process (rank 0) writes the outputs.
 """
 
+import math
 from pathlib import Path
 
 from dvclive import Live
@@ -36,7 +37,7 @@ def main() -> None:
         distributed.check_devices(params.train.processes, resolve_device(params.train.device))
         raise SystemExit(distributed.relaunch(params.train.processes, "stages.train"))
     train_set, val_set = (load_dataset(SPLIT_DIR, name, lazy=True) for name in ("train", "val"))
-    shortest = int(min(train_set.lengths.min(), val_set.lengths.min()))
+    shortest = int(min(d.lengths.min(initial=d.series.shape[2]) for d in (train_set, val_set)))
     check_fits(params.model, params.train, train_set.series.shape[1:], shortest)  # before Live
     with distributed.process_group(resolve_device(params.train.device)) as device:
         if distributed.world()[0] == 0:
@@ -44,8 +45,9 @@ def main() -> None:
 
                 def log(stats: EpochStats) -> None:
                     live.log_metric("train/loss", stats.train_loss)
-                    live.log_metric("val/loss", stats.val_loss)
-                    live.log_metric("val/f1", stats.val_f1)
+                    if not math.isnan(stats.val_loss):  # NaN: no validation series
+                        live.log_metric("val/loss", stats.val_loss)
+                        live.log_metric("val/f1", stats.val_f1)
                     live.next_step()
                     print(stats)
 

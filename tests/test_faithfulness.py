@@ -13,6 +13,7 @@ from attention_ts.data.dataset import NO_SEGMENT, TABLE_DTYPE, Dataset
 from attention_ts.data.synthetic import generate
 from attention_ts.explain.attribution import explanations, occlusion, removal_baseline
 from attention_ts.explain.faithfulness import (
+    archive_report,
     attention_intervention,
     cascading_randomization,
     contiguity,
@@ -21,6 +22,7 @@ from attention_ts.explain.faithfulness import (
     removal_curves,
     removal_ranks,
     remove_points,
+    shifted_ranks,
 )
 from attention_ts.explain.faithfulness_summary import attention_targets, compact, headline
 from attention_ts.models.classifiers import Checkpoint, predict
@@ -293,3 +295,33 @@ def test_interventions_follow_the_model_not_the_methods_tested(tiny_params):
     summary, _ = faithfulness_report(checkpoint, test, only_saliency, 0.5, 10)
     assert list(summary["methods"]) == ["saliency"]
     assert set(summary["interventions"]) == {"f1", "uniform", "permuted"}
+
+
+def test_shifted_ranks_keep_each_series_runs_and_move_them():
+    """The contiguity-matched baseline: at every share, the same run lengths, elsewhere."""
+    weights = np.zeros((3, 40))
+    weights[:, 10:20] = np.linspace(1.0, 2.0, 10)  # one run of 10 at every share up to 25 %
+    weights[:, 30:32] = 0.5  # then a second run of 2
+    lengths = np.array([40, 40, 33])
+    ranks = removal_ranks(weights, lengths)
+    shifted = shifted_ranks(ranks, lengths, np.random.default_rng(1))
+    for k, length in enumerate(lengths):
+        assert sorted(shifted[k, :length]) == sorted(ranks[k, :length])  # a reordering
+        assert np.array_equal(shifted[k, length:], ranks[k, length:])  # padding stays last
+    for share in (0.1, 0.25, 0.3):
+        for k in range(3):
+            runs = contiguity(shifted[k : k + 1], lengths[k : k + 1], share)[0]
+            assert runs in (
+                contiguity(ranks[k : k + 1], lengths[k : k + 1], share)[0],
+                contiguity(ranks[k : k + 1], lengths[k : k + 1], share)[0] + 1,  # split at the end
+            )
+    assert not np.array_equal(shifted, ranks)
+
+
+def test_archive_report_tells_an_explanation_the_decision_follows_from_shifted_runs():
+    data = _bump_data()
+    report = archive_report(_checkpoint(_bump_reader(), 40), data, ("saliency",), 0, 5, 0.5)
+    assert report["uniform"] is None  # no attention to replace
+    deletion = report["saliency"]["deletion"]
+    assert deletion["shifted"]["gap"] > 0.1 and deletion["random"]["gap"] > 0.1
+    assert report["saliency"]["deletion_curve"][0] == report["accuracy"]

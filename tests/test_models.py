@@ -56,6 +56,23 @@ def test_output_shapes_and_attention_sums_to_one(name, downsample):
     assert torch.all(weights >= 0)
 
 
+def test_conv_attention_weighs_every_point_and_ignores_the_padding():
+    """Full resolution: a weight per point; a padded series scores as the series alone."""
+    torch.manual_seed(0)
+    config = tiny_config("conv_attention").model_copy(update=dict(downsample=1, standardize=True))
+    model = build_model(config, 60)
+    series = torch.randn(3, 1, 60)
+    lengths = torch.tensor([60, 41, 17])
+    logits, weights = model.eval()(series, lengths)
+    assert weights.shape == (3, 60)
+    torch.testing.assert_close(weights.sum(dim=1), torch.ones(3))
+    assert torch.all(weights[1, 41:] == 0) and torch.all(weights[2, 17:] == 0)
+    for k, length in enumerate(lengths.tolist()):
+        alone, alone_weights = model(series[k : k + 1, :, :length])
+        torch.testing.assert_close(logits[k : k + 1], alone, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(weights[k : k + 1, :length], alone_weights, rtol=1e-4, atol=1e-6)
+
+
 def test_local_attention_embeds_each_step_from_its_own_window_only():
     """Step i sees points [(i - 2) * 5 - 2, (i + 3) * 5 + 2) at stride 5; nothing else moves it."""
     model = tiny_model("local_attention", n_points=60, standardize=False).eval()
@@ -470,7 +487,9 @@ def test_the_longest_flat_run_is_counted_within_the_valid_points():
     assert longest_flat_run(series, 1e-6, torch.tensor([1])).tolist() == [[0.0]]
 
 
-@pytest.mark.parametrize("name", ["cnn", "lstm", "bilstm_attention", "transformer"])
+@pytest.mark.parametrize(
+    "name", ["cnn", "lstm", "bilstm_attention", "conv_attention", "transformer"]
+)
 def test_models_learn_from_series_of_mixed_lengths(name):
     x = torch.randn(32, 1, 60)
     y = (torch.arange(32) % 3).long()

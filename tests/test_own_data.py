@@ -349,3 +349,35 @@ def test_a_channel_count_that_differs_between_train_and_test_is_named():
     assert message.startswith(str(SAMPLES / "shapes_TEST.ts"))
     assert "series of 1 channel(s), the train file" in message and "has 3" in message
     assert "allowed: the same channels in the train and the test file" in message
+
+
+@pytest.mark.e2e
+def test_classes_of_two_train_series_train_without_validation(tmp_path):
+    """An archive shape (many classes, 2 train series each): no validation, a fixed budget."""
+    rng = np.random.default_rng(0)
+    classes = [f"c{k}" for k in range(12)]
+
+    def lines(per_class: int) -> list[str]:
+        rows = ["label," + ",".join(f"t{t}" for t in range(20))]
+        for k, name in enumerate(classes):
+            for _ in range(per_class):
+                values = np.sin(np.linspace(0, (k + 1) * np.pi, 20)) + rng.normal(0, 0.1, 20)
+                rows.append(name + "," + ",".join(f"{v:.4f}" for v in values))
+        return rows
+
+    raw = tiny_raw_params()
+    raw["dataset"].update(source="file", path="train.csv", test_path="test.csv")
+    raw["compare"] = {"local_attention": {}}
+    project = Project(tmp_path / "project", raw)
+    for name, per_class in (("train.csv", 2), ("test.csv", 3)):
+        (project.root / name).write_text("\n".join(lines(per_class)) + "\n")
+    project.run("git", "add", "train.csv", "test.csv")
+    project.run("git", "commit", "-qm", "12 classes x 2 series")
+    output = project.dvc("repro", "evaluate").stdout
+    assert "validation: none (split.val = 0.1 of 2 series a class rounds to 0)" in output
+    assert len(load_dataset(project.root / "data/split", "val").table) == 0
+    summary = project.json("metrics/train.json")
+    assert summary["epochs_run"] == raw["train"]["max_epochs"] == summary["best_epoch"]
+    assert "best_val_loss" not in summary and summary["early_stopping"] is False
+    evaluated = project.json("metrics/evaluate.json")
+    assert 0.0 <= evaluated["accuracy"] <= 1.0 and "tuned" not in evaluated

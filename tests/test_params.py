@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 
 import pytest
 
-from attention_ts.config.params import Params, ParamsError, build, load_params
+from attention_ts.config.params import Params, ParamsError, build, check_split_sizes, load_params
 from tests.conftest import REPO, default_raw_params, write_params
 
 
@@ -52,8 +53,8 @@ def test_committed_params_are_valid():
         (
             "model.name",
             "gpt",
-            "one of mlp, cnn, rnn, lstm, bilstm, bilstm_attention, local_attention, transformer, "
-            "minirocket, flat_run_rule",
+            "one of mlp, cnn, rnn, lstm, bilstm, bilstm_attention, local_attention, "
+            "conv_attention, transformer, minirocket, flat_run_rule",
         ),
         ("train.optimizer", "adagrad", "one of adam, adamw, sgd"),
         ("train.schedule", "linear", "one of none, onecycle, cosine"),
@@ -122,15 +123,32 @@ def test_a_file_source_defers_the_length_and_class_checks_to_the_file():
     assert build(Params, raw).model.downsample == 600
 
 
-def test_split_that_leaves_a_class_out():
-    raw = _set(default_raw_params(), "generate.n_series", 8)
-    with pytest.raises(ParamsError, match=r"split.val = 0.1 gets no series of class 'normal'"):
+def test_a_split_that_leaves_a_class_out_of_test_is_refused():
+    raw = _set(default_raw_params(), "generate.n_series", 2)
+    with pytest.raises(ParamsError, match=r"split.test = 0.2 gets no series of class 'normal' \(1"):
         build(Params, raw)
+
+
+def test_classes_too_small_for_validation_stay_in_train():
+    """4 series a class: 3 train, 1 test; the run says it has no validation, and trains."""
+    params = build(Params, _set(default_raw_params(), "generate.n_series", 8))
+    note = check_split_sizes({"normal": 4, "anomalous": 4}, params.split, "in f.csv")
+    assert note.startswith("validation: none (split.val = 0.1 of 4 series a class rounds to 0)")
+    counts = {**{f"c{k}": 2 for k in range(52)}, "big": 40}  # an archive shape: 52 classes x 2
+    note = check_split_sizes(counts, params.split, "in f.csv", test_file=True)
+    assert note.startswith("validation: class 'c0', 'c1', 'c2' and 49 more (2 series or fewer)")
+    assert check_split_sizes({"a": 40, "b": 40}, params.split, "in f.csv") is None
+
+
+def test_split_val_zero_is_a_run_without_validation():
+    raw = _set(_set(default_raw_params(), "split.val", 0.0), "split.train", 0.8)
+    params = build(Params, raw)
+    assert "validation: none" in check_split_sizes({"a": 50, "b": 50}, params.split, "in f")
 
 
 def test_single_class_data_is_refused():
     message = _error("generate.anomaly_fraction", 0.0)
-    assert "gets no series of class 'anomalous'" in message
+    assert "split.train = 0.7 gets no series of class 'anomalous' (0 series with" in message
 
 
 def test_committed_anomalies_are_the_original_flat_binary_task():
@@ -176,19 +194,24 @@ def test_bad_anomalies_or_task_is_one_line(key, value, expected):
     assert "\n" not in message
 
 
-def test_multiclass_needs_every_kind_in_every_split():
+def test_multiclass_needs_every_kind_in_train_and_test():
     """40 series, half anomalous: 20 over six kinds is 3 or 4 a kind, none for validation."""
     raw = _set(default_raw_params(), "generate.n_series", 40)
     kinds = ["flat", "spike", "level_shift", "noise_burst", "frequency_change", "time_warp"]
     raw = _set(raw, "generate.anomalies", kinds)
     assert build(Params, raw).generate.task == "binary"  # 20 anomalous: enough for two classes
     with pytest.raises(ParamsError) as caught:
-        build(Params, _set(raw, "generate.task", "multiclass"))
+        build(
+            Params,
+            _set(_set(copy.deepcopy(raw), "generate.n_series", 12), "generate.task", "multiclass"),
+        )
     assert str(caught.value) == (
-        "split.val = 0.1 gets no series of class 'flat' with generate.n_series = 40 and "
-        "generate.anomaly_fraction = 0.5 shared by 6 kinds (generate.task = multiclass); "
-        "allowed: sizes that put every class in every split"
+        "split.test = 0.2 gets no series of class 'flat' (1 series with generate.n_series = 12 "
+        "and generate.anomaly_fraction = 0.5 shared by 6 kinds (generate.task = multiclass)); "
+        "allowed: a class in train and test: at least 2 series of it, or 1 and an official test "
+        "file (dataset.test_path)"
     )
+    assert build(Params, _set(raw, "generate.task", "multiclass"))  # 3 or 4 a kind: no validation
 
 
 def test_misspelled_key_gets_a_suggestion():

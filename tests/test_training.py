@@ -174,6 +174,8 @@ def test_downsample_auto_is_resolved_for_the_series_length(tiny_params):
         ("local_attention", 24, 3),  # its windows need the front end's conv
         ("local_attention", 16, 2),
         ("local_attention", 7, 1),
+        ("conv_attention", 500, 1),  # full resolution: a weight per point
+        ("conv_attention", 1460, 1),
     ],
 )
 def test_downsample_auto_per_length_and_model(tiny_params, name, n_points, expected):
@@ -195,3 +197,16 @@ def test_a_tiny_validation_split_keeps_the_last_epoch(tiny_params):
     x, y = torch.from_numpy(val_set.series), torch.from_numpy(val_set.table["label"])
     last_loss, _ = evaluate_loss(model, lambda b, n: model(b, n)[0], x, None, y)
     assert np.isclose(last_loss, result.history[-1].val_loss, rtol=1e-5)
+
+
+def test_no_validation_series_trains_every_epoch_and_keeps_the_last(tiny_params):
+    """split.val = 0, or classes too small to spare one: a fixed budget, no val numbers."""
+    data = generate(tiny_params.generate)
+    train_set, no_val = data, data.subset(np.array([], dtype=np.int64))
+    config = tiny_params.train.model_copy(update=dict(max_epochs=3, patience=1))
+    make_deterministic(config.seed, config.threads)
+    model = build_model(tiny_params.model, train_set.series.shape[2])
+    result = train(model, train_set, no_val, config)
+    assert result.epochs_run == 3 and result.best_epoch == 3 and not result.early_stopping
+    assert set(result.summary()) == {"best_epoch", "epochs_run", "early_stopping"}
+    assert str(result.history[0]) == f"epoch 1: train loss {result.history[0].train_loss:.4f}"

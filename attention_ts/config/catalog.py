@@ -61,11 +61,18 @@ def synthetic_class_counts(
 
 
 def split_counts(count: int, fractions: tuple[float, ...]) -> tuple[int, ...]:
-    """Sizes of train/val(/test) for `count` items; the last part takes what rounding leaves."""
-    train = round(count * fractions[0])
+    """Sizes of train/val(/test) for `count` >= 1 items of one class.
+
+    Train takes round(count * train), at least 1; validation its rounded share
+    of what is left, but only what leaves the test part (the last, which takes
+    the rest) at least one item. A class too small to hold out validation
+    thus stays in train, and one too small for train and test leaves test
+    empty (the caller refuses that: `params.check_split_sizes`).
+    """
+    train = min(count, max(1, round(count * fractions[0])))
     if len(fractions) == 2:
         return train, count - train
-    val = min(round(count * fractions[1]), count - train)
+    val = max(0, min(round(count * fractions[1]), count - train - 1))
     return train, val, count - train - val
 
 

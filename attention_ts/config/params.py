@@ -54,13 +54,16 @@ MODEL_NAMES = (
     "bilstm",
     "bilstm_attention",
     "local_attention",
+    "conv_attention",
     "transformer",
     "minirocket",
     "flat_run_rule",
 )
-ATTENTION_MODELS = ("bilstm_attention", "local_attention")  # models whose weights are not None
+# models whose weights are not None
+ATTENTION_MODELS = ("bilstm_attention", "local_attention", "conv_attention")
 ONE_PROCESS_MODELS = ("minirocket", "flat_run_rule")  # fixed features: no data-parallel training
 SYNTHETIC_ONLY = ("flat_run_rule",)  # models made for the flat segment of the synthetic task
+FULL_RESOLUTION = ("conv_attention",)  # model.downsample = auto is 1: a step per point
 EXPLANATION_METHODS = ("attention", "saliency", "integrated_gradients", "occlusion")
 REMOVAL_POLICIES = ("interpolate", "mean")  # what replaces a removed point (faithfulness.py)
 MIN_SEGMENT_POINTS = 2
@@ -217,7 +220,7 @@ class GenerateParams(Section):
 
 class SplitParams(Section):
     train: Annotated[float, Field(gt=0, le=1)]
-    val: Annotated[float, Field(gt=0, le=1)]
+    val: Annotated[float, Field(ge=0, le=1)]  # 0: no validation, a fixed budget
     test: Annotated[float, Field(gt=0, le=1)]
     seed: Count
 
@@ -365,7 +368,7 @@ class Params(Section):
             check_model_fits(self.model, "model", generate.n_points)
             resources.check_batch_memory(self.train.batch_size, 1, generate.n_points, "train")
             origin = (
-                f"generate.n_series = {generate.n_series} and generate.anomaly_fraction = "
+                f"with generate.n_series = {generate.n_series} and generate.anomaly_fraction = "
                 f"{generate.anomaly_fraction}"
             )
             if generate.task == "multiclass":  # each kind is a class
@@ -433,7 +436,7 @@ def resolve_config(model: ModelParams, n_points: int) -> ModelParams:
     """
     if model.downsample != "auto":
         return model
-    stride = max(1, n_points // AUTO_STEPS)
+    stride = 1 if model.name in FULL_RESOLUTION else max(1, n_points // AUTO_STEPS)
     if model.name == "local_attention":  # its windows need the front end's conv (see below)
         stride = max(stride, min(LOCAL_MIN_STRIDE, n_points // 8))
     return model.model_copy(update={"downsample": stride})
@@ -465,22 +468,44 @@ def check_model_fits(model: ModelParams, key: str, n_points: int) -> None:
 
 def check_split_sizes(
     counts: dict[str, int], split: SplitParams, origin: str, test_file: bool = False
-) -> None:
-    """Every split must hold every class, or training and the metrics are meaningless.
+) -> str | None:
+    """Train and test must hold every class; validation takes what classes can spare.
 
     `counts` maps each class name to its series count; `origin` says where
     they come from, for the message. With `test_file` the test set is an
     official file, and train and val share train + val (`split.official`).
-    Raises ParamsError naming the first empty (split, class).
+    A class too small to hold out validation stays in train (`split_counts`).
+    Returns None when every class holds out validation, else the one line
+    that says which do not. Raises ParamsError naming the first class with no
+    train or test series.
     """
     fractions = split.official() if test_file else split.fractions()
-    for kind, count in counts.items():
-        for name, size in zip(("train", "val", "test"), split_counts(count, fractions)):
-            if size == 0:
-                raise ParamsError(
-                    f"split.{name} = {getattr(split, name)} gets no series of class {kind!r} "
-                    f"with {origin}; allowed: sizes that put every class in every split"
-                )
+    sizes = {kind: split_counts(count, fractions) for kind, count in counts.items()}
+    for kind, parts in sizes.items():
+        empty = "train" if parts[0] == 0 else "test" if not test_file and parts[2] == 0 else None
+        if empty:
+            raise ParamsError(
+                f"split.{empty} = {getattr(split, empty)} gets no series of class {kind!r} "
+                f"({counts[kind]} series {origin}); allowed: a class in train and test: at "
+                "least 2 series of it, or 1 and an official test file (dataset.test_path)"
+            )
+    short = [kind for kind, parts in sizes.items() if parts[1] == 0]
+    if not short:
+        return None
+    if len(short) == len(sizes):
+        fewest, most = min(counts.values()), max(counts.values())
+        spread = f"{fewest}" if fewest == most else f"{fewest} to {most}"
+        return (
+            f"validation: none (split.val = {split.val} of {spread} series a class rounds to 0): "
+            "training runs every epoch of its budget (train.max_epochs) and keeps the last"
+        )
+    named = ", ".join(map(repr, short[:3]))
+    if len(short) > 3:
+        named += f" and {len(short) - 3} more"
+    return (
+        f"validation: class {named} ({min(counts[k] for k in short)} series or fewer) too small "
+        f"to hold out split.val = {split.val}: kept in train, validated on the other classes"
+    )
 
 
 def _changed(shared: T, change: Any, key: str, name: str) -> T:

@@ -93,10 +93,11 @@ def check_data(params: Params) -> tuple[Dataset, Dataset | None]:
     Returns (dataset, official test set or None) as `read_labelled` does.
     """
     dataset, test = read_labelled(params.dataset)
-    labels = dataset.table["label"]
-    counts = {name: int((labels == k).sum()) for k, name in enumerate(dataset.classes)}
-    origin = ", ".join(f"{count} series of class {name!r}" for name, count in counts.items())
-    check_split_sizes(counts, params.split, f"{origin} in {params.dataset.path}", test is not None)
+    note = check_split_sizes(
+        dataset.class_counts(), params.split, f"in {params.dataset.path}", test is not None
+    )
+    if note:
+        print(note)
     shortest = int(min(np.min(d.lengths) for d in (dataset, test) if d is not None))
     check_fits(params.model, params.train, dataset.series.shape[1:], shortest)
     for name in params.compare:

@@ -15,6 +15,7 @@ import csv
 import hashlib
 import json
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +63,11 @@ class Dataset(NamedTuple):
     def model_lengths(self) -> np.ndarray | None:
         """What models take as `lengths`: None when every series is full length (no mask)."""
         return self.lengths if self.ragged else None
+
+    def class_counts(self) -> dict[str, int]:
+        """Series of each class, in class order: {name: count}."""
+        counts = np.bincount(self.table["label"], minlength=len(self.classes))
+        return {name: int(count) for name, count in zip(self.classes, counts)}
 
     def subset(self, index: np.ndarray) -> Dataset:
         return Dataset(self.series[index], self.table[index], self.classes)
@@ -279,9 +285,11 @@ def load_dataset(directory: Path, name: str, lazy: bool = False) -> Dataset:
     try:
         path = directory / f"{name}.npy"
         series = LazyArray(path) if lazy else np.load(path, allow_pickle=False)
-        table = np.loadtxt(
-            directory / f"{name}.csv", delimiter=",", skiprows=1, dtype=TABLE_DTYPE, ndmin=1
-        )
+        with warnings.catch_warnings():  # a split with no series (no validation) is valid
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+            table = np.loadtxt(
+                directory / f"{name}.csv", delimiter=",", skiprows=1, dtype=TABLE_DTYPE, ndmin=1
+            )
         classes = tuple(json.loads((directory / CLASSES_FILE).read_text()))
         if (
             series.ndim != 3

@@ -55,6 +55,10 @@ CNN_KERNEL = 7
 CNN_BLOCKS = 3
 TRANSFORMER_LAYERS = 2
 TRANSFORMER_HEADS = 4
+# conv_attention's residual blocks: ResNet's kernels 8, 5, 3 with 7 for 8, odd so that "same"
+# padding is symmetric (an even kernel pads one side more and copies its input to do it)
+RESNET_KERNELS = (7, 5, 3)
+RESNET_WIDTHS = (1, 2, 2)  # its blocks' filters, in conv_channels (ResNet: 64, 128, 128)
 
 
 def output_layer(dim: int, dropout: float, n_classes: int = 2) -> nn.Module:
@@ -305,6 +309,39 @@ class GatedAttention(AdditiveAttention):
         return super().hidden(states) * torch.sigmoid(self.gate(states))  # (batch, steps, dim)
 
 
+class GatedAveragePooling(GatedAttention):
+    """Attention as gates on an average (MILLET's conjunctive pooling, Early et al. 2024).
+
+    forward(states (batch, steps, dim), mask (batch, steps) bool | None) ->
+    (context (batch, dim), coefficients (batch, steps)): each step's gate
+    a_t = sigmoid(w . (tanh(V h_t) * sigmoid(U h_t))) in (0, 1), its
+    coefficient a_t / T (T: the valid steps; 0.0 past them) and the context
+    the sum of coefficients x states: global average pooling with a learned
+    gate per step. A linear head on it gives the gate-weighted mean of what
+    each step alone would score (MILLET's instance predictions). Unlike a
+    softmax, the gates do not compete for a unit of mass: softmax attention
+    pooling over a full-resolution ResNet lost 0.09 of test accuracy on
+    ArrowHead and 0.15 on OSULeaf to this pooling (one fit each, docs/benchmark.md).
+    The coefficients sum to the mean gate, not 1 (`normalized` False):
+    the model normalizes them into its weights, and an intervention
+    (explain.faithfulness) keeps their sum.
+    """
+
+    normalized = False
+
+    def forward(
+        self, states: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        gates = torch.sigmoid(self.score(self.hidden(states)).squeeze(-1))  # (batch, steps)
+        if mask is None:
+            coefficients = gates / gates.shape[1]
+        else:
+            counts = mask.sum(dim=1, keepdim=True).to(gates.dtype)  # (batch, 1)
+            coefficients = gates.masked_fill(~mask, 0.0) / counts
+        context = torch.bmm(coefficients.unsqueeze(1), states).squeeze(1)  # (batch, dim)
+        return context, coefficients
+
+
 def masked_mean(states: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
     """Mean of `states` (batch, length, dim) over the first steps[b] (batch,): (batch, dim)."""
     mask = valid_mask(steps.to(states.device), states.shape[1])[..., None]  # (batch, length, 1)
@@ -529,6 +566,93 @@ class ConvNet(nn.Module):
             valid = (valid // 2).clamp(min=1)
         padded = ~_broadcast_mask(valid, features)  # (batch, 1, points / 8)
         return class_logits(self.head(features.masked_fill(padded, -math.inf).amax(dim=2))), None
+
+
+class ResidualBlock(nn.Module):
+    """ResNet's block for time series (Wang, Yan and Oates 2017): three convs and a shortcut.
+
+    forward(features (batch, in, points), lengths (batch,) | None) -> (batch, out, points):
+    conv k7 -> BN -> ReLU -> conv k5 -> BN -> ReLU -> conv k3 -> BN, plus the
+    input through a 1x1 conv and BN (a BN alone when in = out), then ReLU.
+    Every conv keeps the resolution ("same" padding). With lengths each conv's
+    input is 0.0 past the valid length and the batch norms' training
+    statistics cover the valid positions only (`MaskedBatchNorm1d`).
+    """
+
+    def __init__(self, channels_in: int, channels_out: int) -> None:
+        super().__init__()
+        sizes = [channels_in, *[channels_out] * len(RESNET_KERNELS)]
+        self.convs = nn.ModuleList(
+            nn.Conv1d(a, b, k, padding="same") for a, b, k in zip(sizes, sizes[1:], RESNET_KERNELS)
+        )
+        self.norms = nn.ModuleList(MaskedBatchNorm1d(channels_out) for _ in RESNET_KERNELS)
+        same = channels_in == channels_out
+        self.shortcut = nn.Identity() if same else nn.Conv1d(channels_in, channels_out, 1)
+        self.shortcut_norm = MaskedBatchNorm1d(channels_out)
+
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        mask = None if lengths is None else valid_mask(lengths, features.shape[2])
+        hidden = features
+        for index, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+            hidden = norm(conv(_zero_past_or_not(hidden, lengths)), mask)
+            if index < len(self.convs) - 1:
+                hidden = torch.relu(hidden)
+        shortcut = self.shortcut_norm(self.shortcut(features), mask)  # features are 0 past lengths
+        return torch.relu(hidden + shortcut)
+
+
+def _zero_past_or_not(features: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    return features if lengths is None else zero_past(features, lengths)
+
+
+class ConvAttention(nn.Module):
+    """A full-resolution ResNet whose global average pooling is attention pooling over time.
+
+    The backbone is ResNet for time series (Wang, Yan and Oates 2017, "Time
+    series classification from scratch with deep neural networks: a strong
+    baseline"; the field's reference deep model in Ismail Fawaz et al. 2019
+    and the bake-off redux, Middlehurst, Schafer and Bagnall 2024): three
+    residual blocks of conv_channels, 2 x conv_channels and 2 x conv_channels
+    filters (64, 128, 128 in the paper), kernels 7, 5, 3 (8, 5, 3 there), batch norm, no
+    stride or pooling, so step t of its features is point t of the series.
+    Where ResNet averages those features over time, this model gates the
+    average with an attention score per time point (`GatedAveragePooling`:
+    the gated attention of Ilse, Tomczak and Welling 2018, as MILLET's
+    conjunctive pooling uses it over the same backbones: Early et al., ICLR
+    2024, "Inherently interpretable time series classification via multiple
+    instance learning"), then a linear head. Since the head is linear, its
+    logits are the gate-weighted mean of what each point's features alone
+    would score (MILLET's instance predictions, its bias aside). Its weights
+    are the gates' shares: one number per time point, summing to 1.
+
+    forward(series (batch, channels, points), lengths (batch,) | None) ->
+    (logits, weights (batch, points)). The front end standardizes the series
+    (model.standardize) and, only with model.downsample > 1, shortens it.
+    """
+
+    def __init__(
+        self, config: ModelParams, n_points: int, n_channels: int = 1, n_classes: int = 2
+    ) -> None:
+        super().__init__()
+        self.front = FrontEnd(config, n_channels)
+        widths = [config.conv_channels * factor for factor in RESNET_WIDTHS]
+        sizes = [self.front.features, *widths]
+        self.blocks = nn.ModuleList(ResidualBlock(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.attention = GatedAveragePooling(widths[-1])
+        self.head = output_layer(widths[-1], config.dropout, n_classes)
+
+    def forward(
+        self, series: torch.Tensor, lengths: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.front(series, lengths).transpose(1, 2)  # (batch, features, steps)
+        steps = None if lengths is None else self.front.steps_of(lengths.to(features.device))
+        for block in self.blocks:
+            features = block(features, steps)  # (batch, width, steps)
+        mask = None if steps is None else valid_mask(steps, features.shape[2])
+        # context (batch, width), coefficients (batch, steps)
+        context, coefficients = self.attention(features.transpose(1, 2), mask)
+        weights = coefficients / coefficients.sum(dim=1, keepdim=True)  # shares of the gates
+        return class_logits(self.head(context)), weights
 
 
 def sinusoidal_positions(steps: int, dim: int) -> torch.Tensor:
@@ -817,6 +941,7 @@ MODELS = {  # keys: params.MODEL_NAMES (a test checks)
     "bilstm": BiLSTMMeanPool,
     "bilstm_attention": BiLSTMAttention,
     "local_attention": LocalAttention,
+    "conv_attention": ConvAttention,
     "transformer": Transformer,
     "minirocket": MiniRocket,
     "flat_run_rule": FlatRunRule,

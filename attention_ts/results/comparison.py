@@ -10,6 +10,7 @@ them byte for byte) and a table that also holds the timings.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,7 @@ def read_result(directory: Path, name: str) -> ModelResult:
         test = scores["test"]
         if "f1" in test:
             quality = {key: test[key] for key in BINARY_SCORES[:-1]}
-            quality["tuned_f1"] = test["tuned"]["f1"]
+            quality["tuned_f1"] = test.get("tuned", {}).get("f1", math.nan)  # none: no val
         else:
             quality = {key: test[key] for key in MULTICLASS_SCORES}
         return ModelResult(

@@ -34,7 +34,8 @@ def evaluate_model(
     Binary data (K = 2) predicts class 1 at probability >= `threshold`, and
     gets a "tuned" block: the metrics at the threshold that maximizes F1 on
     the validation split. It is chosen on validation only, so the test
-    metrics at it are still an honest estimate. K > 2 predicts the arg-max
+    metrics at it are still an honest estimate (no block without validation
+    series). K > 2 predicts the arg-max
     (`threshold` unused, no "tuned" block).
 
     Raises PipelineError for a series whose score is not finite, naming its
@@ -51,7 +52,7 @@ def evaluate_model(
         )
     probabilities, _ = predict(model, test.series, lengths=_lengths(test), names=test.names("test"))
     metrics = classification_metrics(labels, probabilities, test.classes, threshold)
-    if len(test.classes) == 2:
+    if len(test.classes) == 2 and len(val.table):  # no validation series: no tuned threshold
         val_probabilities, _ = predict(
             model, val.series, lengths=_lengths(val), names=val.names("validation")
         )

@@ -57,10 +57,10 @@ class EpochStats:
     val_f1: float
 
     def __str__(self) -> str:
-        return (
-            f"epoch {self.epoch}: train loss {self.train_loss:.4f}, "
-            f"val loss {self.val_loss:.4f}, val F1 {self.val_f1:.4f}"
-        )
+        line = f"epoch {self.epoch}: train loss {self.train_loss:.4f}"
+        if math.isnan(self.val_loss):  # no validation series
+            return line
+        return f"{line}, val loss {self.val_loss:.4f}, val F1 {self.val_f1:.4f}"
 
 
 @dataclass(frozen=True)
@@ -75,12 +75,10 @@ class TrainResult:
 
     def summary(self) -> dict[str, float]:
         """The best epoch and its validation scores, as metrics/train.json records them."""
-        summary = {
-            "best_epoch": self.best_epoch,
-            "epochs_run": self.epochs_run,
-            "best_val_loss": self.best_val_loss,
-            "best_val_f1": self.history[self.best_epoch - 1].val_f1,
-        }
+        summary: dict[str, float] = {"best_epoch": self.best_epoch, "epochs_run": self.epochs_run}
+        if not math.isnan(self.best_val_loss):  # NaN: no validation series
+            summary["best_val_loss"] = self.best_val_loss
+            summary["best_val_f1"] = self.history[self.best_epoch - 1].val_f1
         if self.passes_per_epoch > 1:  # only where train.min_steps stretched the epochs
             summary.update(passes_per_epoch=self.passes_per_epoch, steps=self.steps)
         if not self.early_stopping:
@@ -197,7 +195,10 @@ def evaluate_loss(
 
     Every process of a process group evaluates the whole split (the same
     weights: the same result), so each makes the same early-stopping choice.
+    An empty split (no validation series) gives (NaN, NaN).
     """
+    if len(labels) == 0:
+        return math.nan, math.nan
     model.eval()
     batches = _batches(inputs, lengths, EVAL_BATCH_SIZE, labels.device)
     logits = torch.cat([logits_of(*batch) for batch in batches])
@@ -339,7 +340,8 @@ def train(
             bar.set_postfix(loss=f"{loss.item():.4f}")
 
         val_loss, val_f1 = evaluate_loss(model, logits_of, x_val, n_val, y_val)
-        check_loss(val_loss, "validation", epoch, params)  # NaN would never beat best_loss
+        if len(y_val):  # NaN would never beat best_loss
+            check_loss(val_loss, "validation", epoch, params)
         trained = passes * len(x_train) if world == 1 else sum(len(b) for b in batches)
         train_loss = distributed.total(total_loss, device) / trained
         stats = EpochStats(epoch, train_loss, val_loss, val_f1)
