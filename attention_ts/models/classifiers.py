@@ -319,9 +319,9 @@ class GatedAveragePooling(GatedAttention):
     the sum of coefficients x states: global average pooling with a learned
     gate per step. A linear head on it gives the gate-weighted mean of what
     each step alone would score (MILLET's instance predictions). Unlike a
-    softmax, the gates do not compete for a unit of mass: softmax attention
-    pooling over a full-resolution ResNet lost 0.09 of test accuracy on
-    ArrowHead and 0.15 on OSULeaf to this pooling (one fit each, docs/benchmark.md).
+    softmax, the gates do not compete for a unit of mass; over the same
+    backbone, softmax attention pooling was well behind this pooling and
+    plain averaging on archive data (`python -m benchmarks.pooling`).
     The coefficients sum to the mean gate, not 1 (`normalized` False):
     the model normalizes them into its weights, and an intervention
     (explain.faithfulness) keeps their sum.
@@ -630,6 +630,8 @@ class ConvAttention(nn.Module):
     (model.standardize) and, only with model.downsample > 1, shortens it.
     """
 
+    pooling: type[nn.Module] = GatedAveragePooling  # (states, mask) -> (context, coefficients)
+
     def __init__(
         self, config: ModelParams, n_points: int, n_channels: int = 1, n_classes: int = 2
     ) -> None:
@@ -638,7 +640,7 @@ class ConvAttention(nn.Module):
         widths = [config.conv_channels * factor for factor in RESNET_WIDTHS]
         sizes = [self.front.features, *widths]
         self.blocks = nn.ModuleList(ResidualBlock(a, b) for a, b in zip(sizes, sizes[1:]))
-        self.attention = GatedAveragePooling(widths[-1])
+        self.attention = self.pooling(widths[-1])
         self.head = output_layer(widths[-1], config.dropout, n_classes)
 
     def forward(
