@@ -126,3 +126,32 @@ def test_each_benchmark_cell_reads_what_a_comparison_fit_reads_except_where_it_l
     assert cell == fit - localization - faithfulness - {PER_MODEL_KEY} | archive
     matrix = BENCHMARK_YAML["stages"]["fit"]["matrix"]
     assert matrix == {"dataset": "${benchmark.datasets}", "model": "${benchmark.models}"}
+
+
+def _stage_names(pipeline: dict) -> set[str]:
+    """The stage names DVC makes of a dvc.yaml at the committed params (foreach and matrix)."""
+    raw = default_raw_params()
+
+    def value(reference: str) -> list:
+        section, key = reference.strip("${}").split(".")
+        return list(raw[section][key])
+
+    names = set()
+    for name, stage in pipeline["stages"].items():
+        if "foreach" in stage:  # foreach: ${compare}, a mapping of models
+            names |= {f"{name}@{key}" for key in raw[stage["foreach"].strip("${}")]}
+        elif "matrix" in stage:
+            combos = [[]]
+            for reference in stage["matrix"].values():
+                combos = [[*combo, str(v)] for combo in combos for v in value(reference)]
+            names |= {f"{name}@{'-'.join(combo)}" for combo in combos}
+        else:
+            names.add(name)
+    return names
+
+
+@pytest.mark.parametrize("pipeline", ["dvc.yaml", "compare/dvc.yaml", "benchmark/dvc.yaml"])
+def test_each_lock_holds_only_the_stages_of_its_pipeline(pipeline):
+    """DVC keeps the entries of stages that are gone: a lock that grows with every redesign."""
+    lock = read_yaml(REPO / pipeline.replace("dvc.yaml", "dvc.lock"))
+    assert set(lock["stages"]) == _stage_names(read_yaml(REPO / pipeline))

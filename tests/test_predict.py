@@ -77,7 +77,7 @@ def models(tmp_path_factory) -> dict[str, Path]:
     """Saved tiny models: name -> model.pt; "motion": 3 classes, 3 channels, 40 points."""
     folder = tmp_path_factory.mktemp("models")
     paths = {}
-    for name in ("bilstm_attention", "local_attention", "mlp", "transformer"):
+    for name in ("bilstm_attention", "local_attention", "conv_attention", "mlp", "transformer"):
         paths[name] = folder / f"{name}.pt"
         model = tiny_model(name, N_POINTS)
         save_model(paths[name], model, tiny_config(name), N_POINTS, 1, SYNTHETIC_CLASSES)
