@@ -212,6 +212,35 @@ def test_attention_interventions_replace_the_weights_and_leave_the_model_as_it_w
         pass
 
 
+def test_uniform_gates_keep_the_gates_total_so_only_where_they_close_changes():
+    """conv_attention's pooling is an average under gates: uniform gates of the same total.
+
+    With every gate equal to the series' mean gate, the context is that mean times the
+    plain average of the states; a sum of 1 instead (a softmax's) would rescale it.
+    """
+    model = tiny_model("conv_attention", n_points=60).eval()
+    series = torch.from_numpy(file_like_dataset(SYNTHETIC_CLASSES, 6, 1).series)
+    pooled = {}
+
+    def keep(module, inputs, output):
+        pooled["states"], pooled["output"] = inputs[0], output
+
+    handle = model.attention.register_forward_hook(keep)
+    with torch.no_grad():
+        model(series)
+        gates = pooled["output"][1]  # (batch, steps): gate / steps
+        handle.remove()
+        with attention_intervention(model, "uniform", seed=0):
+            handle = model.attention.register_forward_hook(keep)  # after it: sees its output
+            model(series)
+    handle.remove()
+    context, coefficients = pooled["output"]
+    torch.testing.assert_close(coefficients.sum(dim=1), gates.sum(dim=1))
+    torch.testing.assert_close(coefficients, coefficients[:, :1].expand_as(coefficients))
+    expected = gates.sum(dim=1, keepdim=True) * pooled["states"].mean(dim=1)
+    torch.testing.assert_close(context, expected)
+
+
 def test_explanations_are_shares_of_valid_points_and_only_those_a_model_has():
     data = file_like_dataset(SYNTHETIC_CLASSES, 6, 2)
     lengths = data.lengths
