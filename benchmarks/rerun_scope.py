@@ -5,9 +5,9 @@
 For each pipeline (its stages as DVC instantiates them at the committed
 params) and every module of `attention_ts`, counts the stages an edit to
 the module reruns and the code deps the pipeline's lock holds, three ways:
-each stage lists the files it runs (its modules, transitively: `files`);
-a subpackage's folder where it runs all its modules (`complete_folders`:
-the same reruns, fewer entries; what dvc.yaml and compare/dvc.yaml do);
+each stage lists the files it runs (its modules, transitively: `files`,
+what dvc.yaml and compare/dvc.yaml do); a subpackage's folder where it
+runs all its modules (`complete_folders`: the same reruns, fewer entries);
 the package's folder (`package`: what benchmark/dvc.yaml does). The means
 over modules go to benchmarks/rerun_scope.json.
 """
@@ -19,11 +19,23 @@ from pathlib import Path
 from statistics import mean
 
 from tests.conftest import REPO, read_yaml
-from tests.test_dvc_yaml import STAGES, _code_deps, _files_run_by, _package_deps, _stage_names
+from tests.test_dvc_yaml import STAGES, _files_run_by, _package_deps, _stage_names
 
 RESULTS = Path(__file__).resolve().parent / "rerun_scope.json"
 PIPELINES = {"dvc.yaml": "", "compare/dvc.yaml": "compare:", "benchmark/dvc.yaml": "benchmark:"}
-CHOICES = {"files": lambda run: run, "complete_folders": _code_deps, "package": _package_deps}
+
+
+def _complete_folders(files: set[str]) -> set[str]:
+    """`files`, a subpackage's modules replaced by its folder where `files` holds them all."""
+    deps = set(files)
+    for folder in {str(Path(path).parent) for path in files if path.count("/") > 1}:
+        modules = {str(p.relative_to(REPO)) for p in (REPO / folder).glob("*.py")}
+        if modules <= files:
+            deps = deps - modules | {folder}
+    return deps
+
+
+CHOICES = {"files": set, "complete_folders": _complete_folders, "package": _package_deps}
 
 
 def _instances(path: str) -> dict[str, int]:

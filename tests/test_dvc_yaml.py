@@ -1,15 +1,13 @@
 """The three dvc.yaml list, for each stage, the code it runs: its module, the
 `__init__.py` files Python runs before it and the modules it imports,
-transitively; a subpackage whose modules it imports all as its folder.
-The benchmark's stages list the whole package instead: DVC rewrites the whole
-lock after every stage, in time that grows with its size, and the benchmark
-has 105 stages to the other pipelines' 20 (benchmarks/rerun_scope.py).
+transitively. The benchmark's stages list the package's folder instead: DVC
+rewrites the whole lock after every stage, in time that grows with its size,
+and the benchmark has 105 stages to the other pipelines' 20
+(benchmarks/rerun_scope.py measures what each choice reruns).
 
 If a stage imported a module that it does not list, editing that module would
 not rerun the stage and the committed results would silently go stale; if it
-listed one it does not import, edits there would rerun it for nothing. A folder
-rather than all its files: one lock entry instead of several, and DVC rewrites
-the whole lock after every stage.
+listed one it does not import, edits there would rerun it for nothing.
 """
 
 from __future__ import annotations
@@ -74,16 +72,6 @@ def _files_run_by(stage: dict) -> set[str]:
     return seen
 
 
-def _code_deps(files: set[str]) -> set[str]:
-    """`files`, a subpackage's modules replaced by its folder where `files` holds them all."""
-    deps = set(files)
-    for folder in {str(Path(path).parent) for path in files if path.startswith(f"{PACKAGE}/")}:
-        modules = {str(p.relative_to(REPO)) for p in (REPO / folder).glob("*.py")}
-        if folder != PACKAGE and modules <= files:
-            deps = deps - modules | {folder}
-    return deps
-
-
 def _package_deps(files: set[str]) -> set[str]:
     """`files`, every file of our package replaced by the package's folder."""
     return {path for path in files if not path.startswith(f"{PACKAGE}/")} | {PACKAGE}
@@ -92,7 +80,7 @@ def _package_deps(files: set[str]) -> set[str]:
 def code_deps(name: str) -> set[str]:
     """The code deps stage `name` lists (see the module's docstring)."""
     files = _files_run_by(STAGES[name])
-    return _package_deps(files) if name.startswith("benchmark:") else _code_deps(files)
+    return _package_deps(files) if name.startswith("benchmark:") else files
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
