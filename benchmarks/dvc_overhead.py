@@ -19,7 +19,6 @@ it with nothing else busy.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -28,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from attention_ts.core.numerics import describe_cpu
+from benchmarks import write_runs
 
 RESULTS = Path("benchmarks/dvc_overhead.json")
 SHIM = """#!/bin/sh
@@ -86,17 +85,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="fresh clones, one after another")
     args = parser.parse_args()
     runs = [one_run(args.dataset) for _ in range(args.runs)]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    results = {
-        "command": " ".join(quick_try(args.dataset)),
-        "commit": commit.stdout.strip(),
-        "machine": describe_cpu(),
-        "runs": runs,
-        "median_wall_s": statistics.median(r["wall_s"] for r in runs),
-        "median_dvc_s_per_stage": statistics.median(r["dvc_s_per_stage"] for r in runs),
-    }
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    write_runs(RESULTS, " ".join(quick_try(args.dataset)), runs, "wall_s", "dvc_s_per_stage")
 
 
 if __name__ == "__main__":

@@ -15,15 +15,13 @@ busy: the suite uses every core.
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from attention_ts.core.numerics import describe_cpu
+from benchmarks import write_runs
 
 RESULTS = Path("benchmarks/test_suite.json")
 SUMMARY = re.compile(r"(\d+) passed.* in ([0-9.]+)s")  # pytest's last line
@@ -61,17 +59,7 @@ def main() -> None:
     for k in range(args.runs):
         runs.append(one_run(command))
         print(f"run {k + 1}: {runs[-1]}", flush=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    output = {
-        "command": command,
-        "commit": commit.stdout.strip(),
-        "machine": describe_cpu(),
-        "runs": runs,
-        "median_wall_s": statistics.median(run["wall_s"] for run in runs),
-        "median_pytest_s": statistics.median(run["pytest_s"] for run in runs),
-    }
-    RESULTS.write_text(json.dumps(output, indent=2) + "\n")
-    print(json.dumps(output, indent=2))
+    write_runs(RESULTS, command, runs, "wall_s", "pytest_s")
 
 
 if __name__ == "__main__":
